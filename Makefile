@@ -1,0 +1,25 @@
+# whatsapp_auth: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server (test/check does all of it on a throwaway cluster).
+
+EXTENSION = whatsapp_auth
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = $(EXTENSION)
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+PG_CONFIG ?= pg_config
+PGFILEDESC = "whatsapp_auth - Baileys auth state store"
+
+# Install scripts live in sql/ next to the regression inputs; pg_regress only
+# runs what REGRESS names, so the two never mix.
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+
+REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+# Warnings are errors in our code; -isystem keeps -Wextra off the server's
+# own headers, which are not written for it.
+PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CFLAGS = -Wall -Wextra -Werror
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

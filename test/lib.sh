@@ -1,0 +1,61 @@
+# Shared by test/demo and test/check: packages, build, throwaway cluster.
+# Sourced, not run.  Everything here is idempotent.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED=${WHATSAPP_AUTH_SHARED:-$(cd "$REPO/.." && pwd)/shared}
+PGBIN=/usr/lib/postgresql/15/bin
+# The cluster lives in one private directory: data, socket and server log.
+WA_DIR=${WA_DIR:-/tmp/whatsapp_auth-cluster}
+WA_PORT=${WA_PORT:-54329}
+
+if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+
+say() { printf '\n== %s\n' "$*"; }
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to postgres.
+as_cluster_owner() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+install_packages() {
+	say "installing PostgreSQL 15, server headers, pg_cron, pgTAP"
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+		make gcc libc6-dev postgresql-15 postgresql-server-dev-15 \
+		postgresql-15-cron postgresql-15-pgtap pgtap
+	command -v node >/dev/null && command -v npm >/dev/null || {
+		echo "Node.js 20 and npm are needed for the end-to-end tests" >&2; exit 1; }
+}
+
+build_extension() {
+	say "building and installing whatsapp_auth"
+	make -C "$REPO" -s
+	$SUDO make -C "$REPO" -s install
+}
+
+stop_cluster() {
+	if [ -f "$WA_DIR/data/postmaster.pid" ]; then
+		as_cluster_owner "$PGBIN/pg_ctl" -D "$WA_DIR/data" -m fast -w stop >/dev/null || true
+	fi
+}
+
+start_cluster() {
+	say "starting a throwaway cluster in $WA_DIR (port $WA_PORT, pg_cron preloaded)"
+	stop_cluster
+	rm -rf "$WA_DIR"
+	mkdir -m 700 "$WA_DIR"
+	[ "$(id -u)" = 0 ] && chown postgres: "$WA_DIR"
+	as_cluster_owner "$PGBIN/initdb" -D "$WA_DIR/data" -U postgres --auth=trust \
+		-E UTF8 --locale=C.UTF-8 >/dev/null
+	cat >>"$WA_DIR/data/postgresql.conf" <<CONF
+port = $WA_PORT
+listen_addresses = ''
+unix_socket_directories = '$WA_DIR'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+CONF
+	as_cluster_owner "$PGBIN/pg_ctl" -D "$WA_DIR/data" -l "$WA_DIR/server.log" -w start >/dev/null
+	export PGHOST=$WA_DIR PGPORT=$WA_PORT PGUSER=postgres PGDATABASE=postgres
+}
