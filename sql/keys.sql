@@ -1,0 +1,85 @@
+-- keys_set / keys_get / keys_upsert / keys_delete
+SET search_path = whatsapp_auth, public;
+
+-- Baileys' keys.set shape: several types, any JSON value, null deletes
+SELECT * FROM keys_set('acme', '{
+  "pre-key": {"1": {"private":{"type":"Buffer","data":[1,2,3]},"public":{"type":"Buffer","data":"BAUG"}},
+              "2": {"private":{"type":"Buffer","data":"AQID"},"public":{"type":"Buffer","data":"BAUG"}}},
+  "session": {"79001000000.0": {"_sessions":{"BedY":{"registrationId":205}}, "version":"v1"}},
+  "device-list": {"79001000000": ["0", "12"]},
+  "lid-mapping": {"79001000000": "123456789012345", "123456789012345_reverse": "79001000000"},
+  "sender-key-memory": {"120363010000000@g.us": {"79002000000@s.whatsapp.net": true}}
+}');
+SELECT key_type, key_id, value FROM keys WHERE company_id = 'acme' ORDER BY 1, 2;
+
+SELECT keys_get('acme', 'pre-key', '{1,2,3}');
+SELECT keys_get('acme', 'device-list', '{79001000000}');
+SELECT keys_get('acme', 'lid-mapping', '{79001000000,123456789012345_reverse}');
+SELECT keys_get('acme', 'pre-key', '{404}') AS none, keys_get('acme', 'pre-key', '{}') AS no_ids;
+SELECT keys_get('other', 'pre-key', '{1}') AS other_company;
+
+-- a new session plus the consumed pre-key's deletion, in one call
+SELECT * FROM keys_set('acme', '{"session":{"79001000001.0":{"v":1}},"pre-key":{"1":null}}');
+SELECT keys_get('acme', 'pre-key', '{1,2}') ? '1' AS consumed_pre_key_still_there;
+-- deleting what does not exist is a no-op
+SELECT * FROM keys_set('acme', '{"pre-key":{"1":null,"999":null}}');
+SELECT * FROM keys_set('acme', '{}');
+SELECT * FROM keys_set('acme', '{"session":{}}');
+
+-- expiry from key_ttl on every write: exact type, else '*', NULL = never
+SELECT key_type, expires_at - updated_at AS ttl
+FROM keys WHERE company_id = 'acme' GROUP BY 1, 2 ORDER BY 1;
+
+-- expired keys are invisible before any purge
+UPDATE keys SET expires_at = now() - interval '1 second'
+WHERE company_id = 'acme' AND key_type = 'session' AND key_id = '79001000000.0';
+SELECT keys_get('acme', 'session', '{79001000000.0,79001000001.0}') ? '79001000000.0' AS expired_visible;
+-- a write brings it back with a fresh expiry
+SELECT * FROM keys_set('acme', '{"session":{"79001000000.0":{"v":2}}}');
+SELECT keys_get('acme', 'session', '{79001000000.0}');
+
+-- keys_upsert: typed batch; NULL element deletes; duplicates: last wins
+SELECT keys_upsert('acme', 'lid-mapping', '{a,b,a,79001000000}',
+                   ARRAY['"first"', '"b"', '"last"', NULL]::jsonb[]);
+SELECT keys_get('acme', 'lid-mapping', '{a,b,79001000000}');
+SELECT keys_upsert('acme', 'pre-key', '{7}', ARRAY['{"private":{"0":1,"1":2}}']::jsonb[]);
+SELECT keys_get('acme', 'pre-key', '{7}');
+
+-- keys_delete
+SELECT keys_delete('acme', 'lid-mapping', '{a,b,nope}');
+SELECT keys_delete('acme', 'lid-mapping', '{}');
+
+-- the same key twice in one keys_upsert never hits "cannot affect row a second time"
+SELECT keys_upsert('acme', 'session', '{x.0,x.0,x.0}', ARRAY['{"n":1}','{"n":2}',NULL]::jsonb[]);
+SELECT keys_get('acme', 'session', '{x.0}');
+
+-- errors: each names the bad value or path, and nothing is written
+SELECT count(*) AS keys_before FROM keys WHERE company_id = 'acme';
+SELECT * FROM keys_set('acme y', '{"session":{"n.0":{}}}');
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}}, "Bad_Type":{"1":{}}}');
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}, "":{}}}');
+SELECT * FROM keys_set('acme', jsonb_build_object('session', jsonb_build_object('n.0', '{}'::jsonb, repeat('i', 256), '{}'::jsonb)));
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}}, "pre-key":[1]}');
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}}, "pre-key":"x"}');
+SELECT * FROM keys_set('acme', '[{"session":{}}]');
+SELECT * FROM keys_set('acme', '"session"');
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}}, "pre-key":{"17":{"private":{"type":"Buffer","data":[1,2,3,256]}}}}');
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}}, "pre-key":{"17":{"private":{"type":"Buffer","data":"A$=="}}}}');
+SELECT * FROM keys_set('acme', '{"session":{"n.0":{}}, "pre-key":{"17":{"private":{"type":"Buffer","data":{"a":1}}}}}');
+SELECT * FROM keys_set('acme', NULL);
+SELECT * FROM keys_set(NULL, '{}');
+SELECT keys_upsert('acme', 'session', '{a,b}', ARRAY['{}']::jsonb[]);
+SELECT keys_upsert('acme', 'session', ARRAY['a', NULL], ARRAY['{}', '{}']::jsonb[]);
+SELECT keys_upsert('acme', 'session', '{a}', NULL);
+SELECT keys_upsert('acme', 'Session', '{a}', ARRAY['{}']::jsonb[]);
+SELECT keys_delete('acme', 'session', NULL);
+SELECT keys_get('acme', 'no_such_type!', '{1}');
+-- a value over whatsapp_auth.max_value_size is 54000
+SET whatsapp_auth.max_value_size = '1kB';
+SELECT * FROM keys_set('acme', jsonb_build_object('session', jsonb_build_object('n.0', '{}'::jsonb, 'big.0', jsonb_build_object('blob', repeat('x', 2000)))));
+SELECT creds_set('acme', jsonb_build_object('blob', repeat('x', 2000)));
+RESET whatsapp_auth.max_value_size;
+SELECT count(*) AS keys_after FROM keys WHERE company_id = 'acme';
+SELECT keys_get('acme', 'session', '{n.0}') AS nothing_written;
+
+SELECT session_remove('acme');
