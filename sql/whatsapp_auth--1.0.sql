@@ -194,9 +194,76 @@ COMMENT ON FUNCTION whatsapp_auth.jsonb_buffer(jsonb, text[]) IS
 	'Bytes of the Buffer node at a path (keys, array indexes), NULL if the path leads nowhere';
 
 --
+-- Operations: purge log, health, purge, pg_cron schedule.
+--
+
+CREATE TABLE whatsapp_auth.purge_log (
+	id bigserial PRIMARY KEY,
+	started_at timestamptz NOT NULL,
+	finished_at timestamptz NOT NULL,
+	role name NOT NULL,
+	grace interval NOT NULL,
+	batch_size integer NOT NULL,
+	max_rows bigint,
+	deleted bigint NOT NULL,
+	dry_run boolean NOT NULL,
+	duration interval GENERATED ALWAYS AS (finished_at OPERATOR(pg_catalog.-) started_at) STORED
+);
+COMMENT ON TABLE whatsapp_auth.purge_log IS
+	'One row per purge run (dry or not); trimmed by each purge to whatsapp_auth.purge_log_retention';
+-- each purge trims by started_at
+CREATE INDEX purge_log_started_at_idx ON whatsapp_auth.purge_log (started_at);
+
+SELECT pg_catalog.pg_extension_config_dump('whatsapp_auth.purge_log', '');
+SELECT pg_catalog.pg_extension_config_dump('whatsapp_auth.purge_log_id_seq', '');
+
+-- Not STRICT: NULL is the store-wide view.
+CREATE FUNCTION whatsapp_auth.health(company_id text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'wa_health'
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION whatsapp_auth.health(text) IS
+	'Key store statistics and a status (ok, medium, high, critical) with reasons; one company, or the whole store when NULL';
+
+-- Not STRICT: a NULL max_rows means no limit; other NULLs raise 22004.
+CREATE FUNCTION whatsapp_auth.purge_expired(grace interval DEFAULT '0',
+											batch_size integer DEFAULT 5000,
+											max_rows bigint DEFAULT NULL,
+											dry_run boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_purge_expired'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.purge_expired(interval, integer, bigint, boolean) IS
+	'Delete keys expired for longer than grace, in batches, in one transaction; returns the number deleted (or, dry run, that would be)';
+
+CREATE PROCEDURE whatsapp_auth.purge(grace interval DEFAULT '0',
+									 batch_size integer DEFAULT 5000,
+									 max_rows bigint DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'wa_purge'
+LANGUAGE C;
+COMMENT ON PROCEDURE whatsapp_auth.purge(interval, integer, bigint) IS
+	'purge_expired() committing after every batch (what schedule_purge runs); CALL it outside a transaction block';
+
+CREATE FUNCTION whatsapp_auth.schedule_purge(schedule text DEFAULT '17 3 * * *',
+											 grace interval DEFAULT '0')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_schedule_purge'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.schedule_purge(text, interval) IS
+	'Create or update the pg_cron job that CALLs purge() in this database as the current role; returns its job id';
+
+CREATE FUNCTION whatsapp_auth.unschedule_purge()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'wa_unschedule_purge'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.unschedule_purge() IS
+	'Remove the pg_cron job of schedule_purge(); false when there was none';
+
+--
 -- Privileges.  These tables hold the keys that let anyone impersonate a
 -- WhatsApp account, so nothing is usable by PUBLIC: an administrator grants
 -- access to the application's role (see the README).
 --
 REVOKE ALL ON ALL TABLES IN SCHEMA whatsapp_auth FROM PUBLIC;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA whatsapp_auth FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA whatsapp_auth FROM PUBLIC;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA whatsapp_auth FROM PUBLIC;

@@ -11,6 +11,11 @@
 
 /* Settings (whatsapp_auth.c) */
 extern int	wa_max_value_size;
+extern int	wa_stale_after;
+extern double wa_expired_ratio_warn;
+extern int	wa_expired_count_warn;
+extern int	wa_purge_overdue_after;
+extern int	wa_purge_log_retention;
 
 /* Identifier checks (validate.c); each raises 22023 naming the value. */
 extern void wa_check_company_id(const char *company_id);

@@ -21,8 +21,8 @@ as_cluster_owner() {
 
 install_packages() {
 	say "installing PostgreSQL 15, server headers, pg_cron, pgTAP"
-	$SUDO apt-get update -q
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
 		make gcc libc6-dev postgresql-15 postgresql-server-dev-15 \
 		postgresql-15-cron postgresql-15-pgtap pgtap
 	command -v node >/dev/null && command -v npm >/dev/null || {

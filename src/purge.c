@@ -1,0 +1,332 @@
+/*
+ * purge.c
+ *	  Deleting expired keys: purge_expired() in one transaction, and the
+ *	  procedure purge() that commits between batches (what pg_cron runs).
+ *
+ * Batches are picked with FOR UPDATE SKIP LOCKED, so a purge never waits
+ * for a writer and a key a writer holds is left for the next run; the
+ * delete re-checks expiry.  One purge at a time per database: an advisory
+ * lock, taken without waiting.  Every run writes one purge_log row, and
+ * trims the log to whatsapp_auth.purge_log_retention.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/timestamp.h"
+
+#include "whatsapp_auth.h"
+
+PG_FUNCTION_INFO_V1(wa_purge_expired);
+PG_FUNCTION_INFO_V1(wa_purge);
+
+/* OPERATOR() forms all share one precedence: parenthesise mixed ones. */
+#define OP(o) "OPERATOR(pg_catalog." o ")"
+
+/* The purge's advisory lock is pg_advisory_lock(1463899472, 1): "WAUP", 1. */
+#define PURGE_LOCK_KEY1 1463899472
+#define PURGE_LOCK_KEY2 1
+
+typedef enum PurgeStmt
+{
+	PURGE_BATCH,
+	PURGE_COUNT,
+	PURGE_LOG,
+	PURGE_TRIM_LOG,
+	PURGE_STMT_COUNT
+} PurgeStmt;
+
+typedef struct PurgeStmtDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[7];
+} PurgeStmtDef;
+
+static const PurgeStmtDef purge_stmts[PURGE_STMT_COUNT] = {
+	[PURGE_BATCH] = {
+		"WITH batch AS ("
+		"  SELECT k.company_id, k.key_type, k.key_id FROM whatsapp_auth.keys k"
+		"  WHERE k.expires_at " OP("<") " $1"
+		"  LIMIT $2 FOR UPDATE SKIP LOCKED)"
+		" DELETE FROM whatsapp_auth.keys k USING batch b"
+		" WHERE k.company_id " OP("=") " b.company_id"
+		" AND k.key_type " OP("=") " b.key_type"
+		" AND k.key_id " OP("=") " b.key_id"
+		" AND k.expires_at " OP("<") " $1",
+		2, {TIMESTAMPTZOID, INT8OID}
+	},
+	[PURGE_COUNT] = {
+		"SELECT pg_catalog.count(*) FROM ("
+		"  SELECT FROM whatsapp_auth.keys k WHERE k.expires_at " OP("<") " $1 LIMIT $2) s",
+		2, {TIMESTAMPTZOID, INT8OID}
+	},
+	[PURGE_LOG] = {
+		"INSERT INTO whatsapp_auth.purge_log"
+		" (started_at, finished_at, role, grace, batch_size, max_rows, deleted, dry_run)"
+		" VALUES ($1, pg_catalog.clock_timestamp(), CURRENT_USER, $2, $3, $4, $5, $6)",
+		6, {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID}
+	},
+	[PURGE_TRIM_LOG] = {
+		"DELETE FROM whatsapp_auth.purge_log l"
+		" WHERE l.started_at " OP("<") " (pg_catalog.now() " OP("-") " $1)",
+		1, {INTERVALOID}
+	},
+};
+
+static SPIPlanPtr purge_plans[PURGE_STMT_COUNT];
+
+/* One purge call's arguments. */
+typedef struct PurgeArgs
+{
+	Interval   *grace;
+	int32		batch_size;
+	bool		has_max_rows;
+	int64		max_rows;
+	bool		dry_run;
+} PurgeArgs;
+
+static SPIPlanPtr
+purge_plan(PurgeStmt id)
+{
+	if (purge_plans[id] == NULL)
+	{
+		const PurgeStmtDef *def = &purge_stmts[id];
+		SPIPlanPtr	plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 def->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		purge_plans[id] = plan;
+	}
+	return purge_plans[id];
+}
+
+static void
+purge_exec(PurgeStmt id, Datum *values, const char *nulls, int expected)
+{
+	int			rc = SPI_execute_plan(purge_plan(id), values, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 purge_stmts[id].sql, SPI_result_code_string(rc));
+}
+
+/* Arguments 0..3 (grace, batch_size, max_rows[, dry_run]), checked. */
+static void
+purge_args(FunctionCallInfo fcinfo, bool has_dry_run, PurgeArgs *a)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || (has_dry_run && PG_ARGISNULL(3)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("grace, batch_size and dry_run must not be null"),
+				 errhint("A NULL max_rows means no limit.")));
+	a->grace = PG_GETARG_INTERVAL_P(0);
+	a->batch_size = PG_GETARG_INT32(1);
+	a->has_max_rows = !PG_ARGISNULL(2);
+	a->max_rows = a->has_max_rows ? PG_GETARG_INT64(2) : 0;
+	a->dry_run = has_dry_run && PG_GETARG_BOOL(3);
+
+	if (a->grace->month < 0 || a->grace->day < 0 || a->grace->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("grace must not be negative")));
+	if (a->batch_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be at least 1, not %d", a->batch_size)));
+	if (a->has_max_rows && a->max_rows < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows must not be negative, not " INT64_FORMAT, a->max_rows)));
+}
+
+/* Take the purge lock without waiting; session-level across commits. */
+static bool
+purge_lock(bool session)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PURGE_LOCK_KEY1, PURGE_LOCK_KEY2, 2);
+	return LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+static void
+purge_unlock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PURGE_LOCK_KEY1, PURGE_LOCK_KEY2, 2);
+	LockRelease(&tag, ExclusiveLock, true);
+}
+
+static void
+notice_purge_running(void)
+{
+	ereport(NOTICE,
+			(errmsg("another purge of expired keys is running in this database; nothing done"),
+			 errdetail("Only one purge runs at a time (advisory lock %d, %d).",
+					   PURGE_LOCK_KEY1, PURGE_LOCK_KEY2)));
+}
+
+/* Keys expired before cutoff, at most the limit when there is one. */
+static int64
+count_expired(TimestampTz cutoff, const PurgeArgs *a)
+{
+	Datum		args[2] = {TimestampTzGetDatum(cutoff), Int64GetDatum(a->max_rows)};
+	char		nulls[2] = {' ', a->has_max_rows ? ' ' : 'n'};
+	bool		isnull;
+
+	purge_exec(PURGE_COUNT, args, nulls, SPI_OK_SELECT);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Delete expired keys batch by batch until none is left or max_rows is
+ * reached; commit after each batch when commit_each is set.
+ */
+static int64
+delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
+{
+	int64		deleted = 0;
+
+	for (;;)
+	{
+		int64		limit = a->batch_size;
+		uint64		batch;
+		Datum		args[2];
+
+		if (a->has_max_rows)
+			limit = Min(limit, a->max_rows - deleted);
+		if (limit <= 0)
+			break;
+		args[0] = TimestampTzGetDatum(cutoff);
+		args[1] = Int64GetDatum(limit);
+		purge_exec(PURGE_BATCH, args, NULL, SPI_OK_DELETE);
+		batch = SPI_processed;
+		deleted += batch;
+		if (commit_each)
+			SPI_commit();
+		CHECK_FOR_INTERRUPTS();
+		if (batch < (uint64) limit)
+			break;
+	}
+	return deleted;
+}
+
+/* One purge_log row, and the log trimmed to its retention. */
+static void
+log_purge(TimestampTz started, const PurgeArgs *a, int64 deleted)
+{
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', a->has_max_rows ? ' ' : 'n', ' ', ' '};
+
+	args[0] = TimestampTzGetDatum(started);
+	args[1] = IntervalPGetDatum(a->grace);
+	args[2] = Int32GetDatum(a->batch_size);
+	args[3] = Int64GetDatum(a->max_rows);
+	args[4] = Int64GetDatum(deleted);
+	args[5] = BoolGetDatum(a->dry_run);
+	purge_exec(PURGE_LOG, args, nulls, SPI_OK_INSERT);
+
+	if (wa_purge_log_retention > 0)
+	{
+		Interval   *keep = palloc0(sizeof(Interval));
+
+		keep->time = (int64) wa_purge_log_retention * USECS_PER_SEC;
+		args[0] = IntervalPGetDatum(keep);
+		purge_exec(PURGE_TRIM_LOG, args, NULL, SPI_OK_DELETE);
+	}
+}
+
+/* now() - grace */
+static TimestampTz
+purge_cutoff(const PurgeArgs *a)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+												   IntervalPGetDatum(a->grace)));
+}
+
+/*
+ * SQL function: purge_expired(grace interval, batch_size int, max_rows bigint,
+ *							   dry_run boolean) returns bigint
+ */
+Datum
+wa_purge_expired(PG_FUNCTION_ARGS)
+{
+	PurgeArgs	a;
+	TimestampTz started = GetCurrentTimestamp();
+	TimestampTz cutoff;
+	int64		result;
+
+	purge_args(fcinfo, true, &a);
+	cutoff = purge_cutoff(&a);
+
+	/* transaction-level: released at commit or abort */
+	if (!purge_lock(false))
+	{
+		notice_purge_running();
+		PG_RETURN_INT64(0);
+	}
+
+	SPI_connect();
+	result = a.dry_run ? count_expired(cutoff, &a) : delete_expired(cutoff, &a, false);
+	log_purge(started, &a, result);
+	SPI_finish();
+	PG_RETURN_INT64(result);
+}
+
+/*
+ * SQL procedure: purge(grace interval, batch_size int, max_rows bigint)
+ *
+ * Commits after every batch when CALLed outside a transaction block, so a
+ * purge of millions of keys holds no lock longer than one batch; inside a
+ * transaction block it runs as one transaction, like purge_expired().
+ */
+Datum
+wa_purge(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	PurgeArgs	a;
+	TimestampTz started = GetCurrentTimestamp();
+	TimestampTz cutoff;
+	int64		deleted = 0;
+
+	purge_args(fcinfo, false, &a);
+	a.grace = DatumGetIntervalP(datumCopy(IntervalPGetDatum(a.grace), false, sizeof(Interval)));
+	cutoff = purge_cutoff(&a);
+
+	/* session-level when committing, so it outlives each batch */
+	if (!purge_lock(nonatomic))
+	{
+		notice_purge_running();
+		PG_RETURN_VOID();
+	}
+
+	PG_TRY();
+	{
+		SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0);
+		deleted = delete_expired(cutoff, &a, nonatomic);
+		log_purge(started, &a, deleted);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		if (nonatomic)
+			purge_unlock();
+	}
+	PG_END_TRY();
+
+	ereport(DEBUG1, (errmsg("purge deleted " INT64_FORMAT " expired keys", deleted)));
+	PG_RETURN_VOID();
+}
