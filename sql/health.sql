@@ -1,0 +1,83 @@
+-- health(): figures, age buckets, and every status rule with its setting
+SET search_path = whatsapp_auth, public;
+
+-- the parts of the document that do not depend on the clock or the disk
+CREATE FUNCTION pg_temp.h(company text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT whatsapp_auth.health(company) - 'table_bytes' - 'index_bytes' - 'last_key_update'
+         - 'last_creds_update' - 'last_purge'
+$$;
+
+-- empty store
+SELECT pg_temp.h();
+
+-- a tenant: 10 sessions, 4 pre-keys, creds
+SELECT creds_set('acme', '{"registrationId":1}');
+SELECT upserted FROM keys_set('acme', (SELECT jsonb_build_object(
+  'session', jsonb_object_agg(i || '.0', jsonb_build_object('n', i)),
+  'pre-key', (SELECT jsonb_object_agg(j, jsonb_build_object('private', '{"type":"Buffer","data":"AQID"}'::jsonb))
+              FROM generate_series(1, 4) j))
+  FROM generate_series(1, 10) i));
+SELECT pg_temp.h('acme');
+SELECT (health('acme') ->> 'table_bytes')::bigint > 0 AS has_table_bytes,
+       (health('acme') ->> 'index_bytes')::bigint > 0 AS has_index_bytes,
+       (health('acme') ->> 'last_key_update')::timestamptz > now() - interval '1 minute' AS last_key_update,
+       (health('acme') ->> 'last_creds_update')::timestamptz > now() - interval '1 minute' AS last_creds_update;
+
+-- age buckets follow updated_at
+UPDATE keys SET updated_at = now() - CASE key_id
+    WHEN '1.0' THEN interval '2 days' WHEN '2.0' THEN interval '8 days'
+    WHEN '3.0' THEN interval '15 days' WHEN '4.0' THEN interval '31 days'
+    ELSE interval '1 hour' END
+  WHERE company_id = 'acme' AND key_type = 'session';
+SELECT health('acme') -> 'age_buckets';
+
+-- high: no key written for whatsapp_auth.stale_after (48 h by default)
+UPDATE keys SET updated_at = now() - interval '3 days' WHERE company_id = 'acme';
+SELECT health('acme') -> 'status' AS status, health('acme') -> 'reasons' AS reasons;
+SET whatsapp_auth.stale_after = '4d';
+SELECT health('acme') -> 'status' AS status_with_longer_stale_after;
+RESET whatsapp_auth.stale_after;
+UPDATE keys SET updated_at = now() WHERE company_id = 'acme';
+
+-- medium: more than whatsapp_auth.expired_ratio_warn (0.5) of its keys expired
+UPDATE keys SET expires_at = now() - interval '1 minute'
+  WHERE company_id = 'acme' AND key_type = 'session' AND key_id <> '10.0';
+SELECT health('acme') -> 'status' AS status, health('acme') -> 'reasons' AS reasons,
+       health('acme') -> 'expired_keys' AS expired_keys;
+SET whatsapp_auth.expired_ratio_warn = 0.7;
+SELECT health('acme') -> 'status' AS status_with_higher_ratio;
+RESET whatsapp_auth.expired_ratio_warn;
+
+-- critical: no creds row (and it outranks the others)
+DELETE FROM creds WHERE company_id = 'acme';
+SELECT health('acme') -> 'status' AS status, health('acme') -> 'reasons' AS reasons;
+SELECT creds_set('acme', '{"registrationId":1}');
+
+-- an unknown company
+SELECT pg_temp.h('nobody');
+
+-- store-wide: many expired keys and no purge lately is medium
+SELECT * FROM keys_set('other', '{"session":{"1.0":{}}}');
+SELECT pg_temp.h();
+SET whatsapp_auth.expired_count_warn = 5;
+SELECT health() -> 'status' AS status, health() -> 'reasons' AS reasons;
+-- a dry run is not a purge
+SELECT purge_expired(dry_run => true);
+SELECT health() -> 'status' AS after_dry_run;
+-- a real one (even partial) is
+SELECT purge_expired(max_rows => 1);
+SELECT health() -> 'status' AS after_purge, health() -> 'expired_keys' AS still_expired;
+SELECT health() -> 'last_purge' ->> 'deleted' AS last_purge_deleted;
+SET whatsapp_auth.purge_overdue_after = '1min';
+UPDATE purge_log SET finished_at = now() - interval '2 minutes', started_at = now() - interval '2 minutes';
+SELECT health() -> 'status' AS purge_overdue;
+RESET whatsapp_auth.purge_overdue_after;
+RESET whatsapp_auth.expired_count_warn;
+
+-- errors
+SELECT health('not valid');
+SET whatsapp_auth.expired_ratio_warn = 2;
+SET whatsapp_auth.stale_after = '1s';
+
+SELECT session_remove('acme'), session_remove('other');
+DELETE FROM purge_log;
