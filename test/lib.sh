@@ -55,6 +55,8 @@ listen_addresses = ''
 unix_socket_directories = '$WA_DIR'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
+# pg_cron reaches the server through the private socket directory
+cron.host = '$WA_DIR'
 CONF
 	as_cluster_owner "$PGBIN/pg_ctl" -D "$WA_DIR/data" -l "$WA_DIR/server.log" -w start >/dev/null
 	export PGHOST=$WA_DIR PGPORT=$WA_PORT PGUSER=postgres PGDATABASE=postgres
