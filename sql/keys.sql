@@ -42,6 +42,10 @@ SELECT keys_get('acme', 'session', '{79001000000.0}');
 SELECT keys_upsert('acme', 'lid-mapping', '{a,b,a,79001000000}',
                    ARRAY['"first"', '"b"', '"last"', NULL]::jsonb[]);
 SELECT keys_get('acme', 'lid-mapping', '{a,b,79001000000}');
+-- a JSON null element deletes too, as null does in keys_set
+SELECT keys_upsert('acme', 'lid-mapping', '{b}', ARRAY['null']::jsonb[]);
+SELECT keys_get('acme', 'lid-mapping', '{b}');
+SELECT keys_upsert('acme', 'lid-mapping', '{b}', ARRAY['"b"']::jsonb[]);
 SELECT keys_upsert('acme', 'pre-key', '{7}', ARRAY['{"private":{"0":1,"1":2}}']::jsonb[]);
 SELECT keys_get('acme', 'pre-key', '{7}');
 

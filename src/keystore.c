@@ -629,7 +629,8 @@ wa_keys_set(PG_FUNCTION_ARGS)
 /*
  * SQL function: keys_upsert(company_id text, key_type text, ids text[], vals jsonb[]) returns int
  *
- * Returns the number of keys written plus the number deleted.
+ * Returns the number of keys written plus the number deleted.  A NULL
+ * element of vals (SQL or JSON null) deletes that id.
  */
 Datum
 wa_keys_upsert(PG_FUNCTION_ARGS)
@@ -663,12 +664,14 @@ wa_keys_upsert(PG_FUNCTION_ARGS)
 		WaPath		id_path = {&type_path, ids[i], strlen(ids[i]), 0};
 		JsonbValue	v;
 
-		if (val_nulls[i])
+		Jsonb	   *jb = val_nulls[i] ? NULL : DatumGetJsonbP(vals[i]);
+
+		/* SQL NULL or JSON null deletes, as null does in keys_set */
+		if (jb == NULL ||
+			(JB_ROOT_IS_SCALAR(jb) && JsonbExtractScalar(&jb->root, &v) && v.type == jbvNull))
 			writeset_add_json(&set, key_type, ids[i], NULL, &id_path);
 		else
 		{
-			Jsonb	   *jb = DatumGetJsonbP(vals[i]);
-
 			v.type = jbvBinary;
 			v.val.binary.data = &jb->root;
 			v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
