@@ -14,14 +14,14 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "whatsapp_auth.h"
 
 PG_FUNCTION_INFO_V1(wa_health);
 
-#define OP(o) "OPERATOR(pg_catalog." o ")"
-/* OPERATOR() forms all share one precedence: parenthesise. */
+#define OP(o) WA_OP(o)
 #define AGO(i) "(pg_catalog.now() " OP("-") " '" i "'::pg_catalog.interval)"
 #define UPDATED_AFTER(i) "k.updated_at " OP(">") " " AGO(i)
 #define UPDATED_BY(i) "k.updated_at " OP("<=") " " AGO(i)
@@ -109,29 +109,20 @@ typedef struct Verdict
 	List	   *reasons;
 } Verdict;
 
-static SPIPlanPtr tenant_plan;
-static SPIPlanPtr store_plan;
+/* The text is filled in on first use, from HEALTH_SQL. */
+static WaStatement tenant_stmt = {NULL, 1, {TEXTOID}, NULL};
+static WaStatement store_stmt = {NULL, 0, {InvalidOid}, NULL};
 
-static SPIPlanPtr
-health_plan(bool tenant)
+static WaStatement *
+health_statement(bool tenant)
 {
-	SPIPlanPtr *slot = tenant ? &tenant_plan : &store_plan;
+	WaStatement *stmt = tenant ? &tenant_stmt : &store_stmt;
 
-	if (*slot == NULL)
-	{
-		char	   *sql = psprintf(HEALTH_SQL, tenant ? TENANT_FILTER : "",
-								   tenant ? TENANT_COMPANIES : STORE_COMPANIES);
-		Oid			argtypes[1] = {TEXTOID};
-		SPIPlanPtr	plan = SPI_prepare(sql, tenant ? 1 : 0, argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for health(): %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*slot = plan;
-	}
-	return *slot;
+	if (stmt->sql == NULL)
+		stmt->sql = MemoryContextStrdup(TopMemoryContext,
+										psprintf(HEALTH_SQL, tenant ? TENANT_FILTER : "",
+												 tenant ? TENANT_COMPANIES : STORE_COMPANIES));
+	return stmt;
 }
 
 static Datum
@@ -146,12 +137,9 @@ collect_figures(const char *company_id, HealthFigures *f)
 {
 	Datum		arg = company_id ? CStringGetTextDatum(company_id) : (Datum) 0;
 	bool		isnull;
-	int			rc;
 
 	SPI_connect();
-	rc = SPI_execute_plan(health_plan(company_id != NULL), &arg, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "health() statement failed: %s", SPI_result_code_string(rc));
+	wa_execute(health_statement(company_id != NULL), &arg, NULL, true, SPI_OK_SELECT);
 
 	f->doc = DatumGetJsonbP(SPI_datumTransfer(column(1, &isnull), false, -1));
 	f->total_keys = DatumGetInt64(column(2, &isnull));

@@ -26,61 +26,41 @@
 PG_FUNCTION_INFO_V1(wa_purge_expired);
 PG_FUNCTION_INFO_V1(wa_purge);
 
-/* OPERATOR() forms all share one precedence: parenthesise mixed ones. */
-#define OP(o) "OPERATOR(pg_catalog." o ")"
-
 /* The purge's advisory lock is pg_advisory_lock(1463899472, 1): "WAUP", 1. */
 #define PURGE_LOCK_KEY1 1463899472
 #define PURGE_LOCK_KEY2 1
 
-typedef enum PurgeStmt
-{
-	PURGE_BATCH,
-	PURGE_COUNT,
-	PURGE_LOG,
-	PURGE_TRIM_LOG,
-	PURGE_STMT_COUNT
-} PurgeStmt;
-
-typedef struct PurgeStmtDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[7];
-} PurgeStmtDef;
-
-static const PurgeStmtDef purge_stmts[PURGE_STMT_COUNT] = {
-	[PURGE_BATCH] = {
-		"WITH batch AS ("
-		"  SELECT k.company_id, k.key_type, k.key_id FROM whatsapp_auth.keys k"
-		"  WHERE k.expires_at " OP("<") " $1"
-		"  LIMIT $2 FOR UPDATE SKIP LOCKED)"
-		" DELETE FROM whatsapp_auth.keys k USING batch b"
-		" WHERE k.company_id " OP("=") " b.company_id"
-		" AND k.key_type " OP("=") " b.key_type"
-		" AND k.key_id " OP("=") " b.key_id"
-		" AND k.expires_at " OP("<") " $1",
-		2, {TIMESTAMPTZOID, INT8OID}
-	},
-	[PURGE_COUNT] = {
-		"SELECT pg_catalog.count(*) FROM ("
-		"  SELECT FROM whatsapp_auth.keys k WHERE k.expires_at " OP("<") " $1 LIMIT $2) s",
-		2, {TIMESTAMPTZOID, INT8OID}
-	},
-	[PURGE_LOG] = {
-		"INSERT INTO whatsapp_auth.purge_log"
-		" (started_at, finished_at, role, grace, batch_size, max_rows, deleted, dry_run)"
-		" VALUES ($1, pg_catalog.clock_timestamp(), CURRENT_USER, $2, $3, $4, $5, $6)",
-		6, {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID}
-	},
-	[PURGE_TRIM_LOG] = {
-		"DELETE FROM whatsapp_auth.purge_log l"
-		" WHERE l.started_at " OP("<") " (pg_catalog.now() " OP("-") " $1)",
-		1, {INTERVALOID}
-	},
+static WaStatement batch_stmt = {
+	"WITH batch AS ("
+	"  SELECT k.company_id, k.key_type, k.key_id FROM whatsapp_auth.keys k"
+	"  WHERE k.expires_at " WA_OP("<") " $1"
+	"  LIMIT $2 FOR UPDATE SKIP LOCKED)"
+	" DELETE FROM whatsapp_auth.keys k USING batch b"
+	" WHERE k.company_id " WA_OP("=") " b.company_id"
+	" AND k.key_type " WA_OP("=") " b.key_type"
+	" AND k.key_id " WA_OP("=") " b.key_id"
+	" AND k.expires_at " WA_OP("<") " $1",
+	2, {TIMESTAMPTZOID, INT8OID}, NULL
 };
 
-static SPIPlanPtr purge_plans[PURGE_STMT_COUNT];
+static WaStatement count_stmt = {
+	"SELECT pg_catalog.count(*) FROM ("
+	"  SELECT FROM whatsapp_auth.keys k WHERE k.expires_at " WA_OP("<") " $1 LIMIT $2) s",
+	2, {TIMESTAMPTZOID, INT8OID}, NULL
+};
+
+static WaStatement log_stmt = {
+	"INSERT INTO whatsapp_auth.purge_log"
+	" (started_at, finished_at, role, grace, batch_size, max_rows, deleted, dry_run)"
+	" VALUES ($1, pg_catalog.clock_timestamp(), CURRENT_USER, $2, $3, $4, $5, $6)",
+	6, {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID}, NULL
+};
+
+static WaStatement trim_log_stmt = {
+	"DELETE FROM whatsapp_auth.purge_log l"
+	" WHERE l.started_at " WA_OP("<") " (pg_catalog.now() " WA_OP("-") " $1)",
+	1, {INTERVALOID}, NULL
+};
 
 /* One purge call's arguments. */
 typedef struct PurgeArgs
@@ -91,34 +71,6 @@ typedef struct PurgeArgs
 	int64		max_rows;
 	bool		dry_run;
 } PurgeArgs;
-
-static SPIPlanPtr
-purge_plan(PurgeStmt id)
-{
-	if (purge_plans[id] == NULL)
-	{
-		const PurgeStmtDef *def = &purge_stmts[id];
-		SPIPlanPtr	plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 def->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		purge_plans[id] = plan;
-	}
-	return purge_plans[id];
-}
-
-static void
-purge_exec(PurgeStmt id, Datum *values, const char *nulls, int expected)
-{
-	int			rc = SPI_execute_plan(purge_plan(id), values, nulls, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 purge_stmts[id].sql, SPI_result_code_string(rc));
-}
 
 /* Arguments 0..3 (grace, batch_size, max_rows[, dry_run]), checked. */
 static void
@@ -185,7 +137,7 @@ count_expired(TimestampTz cutoff, const PurgeArgs *a)
 	char		nulls[2] = {' ', a->has_max_rows ? ' ' : 'n'};
 	bool		isnull;
 
-	purge_exec(PURGE_COUNT, args, nulls, SPI_OK_SELECT);
+	wa_execute(&count_stmt, args, nulls, false, SPI_OK_SELECT);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -210,7 +162,7 @@ delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 			break;
 		args[0] = TimestampTzGetDatum(cutoff);
 		args[1] = Int64GetDatum(limit);
-		purge_exec(PURGE_BATCH, args, NULL, SPI_OK_DELETE);
+		wa_execute(&batch_stmt, args, NULL, false, SPI_OK_DELETE);
 		batch = SPI_processed;
 		deleted += batch;
 		if (commit_each)
@@ -235,7 +187,7 @@ log_purge(TimestampTz started, const PurgeArgs *a, int64 deleted)
 	args[3] = Int64GetDatum(a->max_rows);
 	args[4] = Int64GetDatum(deleted);
 	args[5] = BoolGetDatum(a->dry_run);
-	purge_exec(PURGE_LOG, args, nulls, SPI_OK_INSERT);
+	wa_execute(&log_stmt, args, nulls, false, SPI_OK_INSERT);
 
 	if (wa_purge_log_retention > 0)
 	{
@@ -243,7 +195,7 @@ log_purge(TimestampTz started, const PurgeArgs *a, int64 deleted)
 
 		keep->time = (int64) wa_purge_log_retention * USECS_PER_SEC;
 		args[0] = IntervalPGetDatum(keep);
-		purge_exec(PURGE_TRIM_LOG, args, NULL, SPI_OK_DELETE);
+		wa_execute(&trim_log_stmt, args, NULL, false, SPI_OK_DELETE);
 	}
 }
 

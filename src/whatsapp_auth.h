@@ -7,6 +7,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "utils/jsonb.h"
 
 /* Settings (whatsapp_auth.c) */
@@ -40,5 +42,52 @@ extern char *wa_path_string(const WaPath *path);
 extern Jsonb *wa_normalize_value(Jsonb *doc, const WaPath *path);
 extern Jsonb *wa_normalize_jsonb_value(JsonbValue *value, const WaPath *path);
 extern void wa_check_value_size(Jsonb *value, const WaPath *path);
+
+/*
+ * Kept SPI plans (spi_plans.c).  Statements are schema-qualified, operators
+ * included, so nothing on the caller's search_path can stand in for them.
+ * OPERATOR() forms all share one precedence: parenthesise mixed ones.
+ */
+#define WA_OP(o) "OPERATOR(pg_catalog." o ")"
+
+typedef struct WaStatement
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[6];
+	SPIPlanPtr	plan;			/* prepared on first use, kept */
+} WaStatement;
+
+extern SPIPlanPtr wa_kept_plan(WaStatement *stmt);
+extern void wa_execute(WaStatement *stmt, Datum *values, const char *nulls,
+					   bool read_only, int expected);
+extern Datum wa_first_value(bool *isnull);
+
+/*
+ * Key writes of one call (writeset.c): collected, then applied sorted by
+ * (key_type, key_id) bytewise, one write per key (the last wins).
+ */
+typedef struct WaKeyWrite
+{
+	char	   *key_type;
+	char	   *key_id;
+	Jsonb	   *value;			/* canonical; NULL deletes */
+	int			ord;			/* position in the input */
+} WaKeyWrite;
+
+typedef struct WaWriteSet
+{
+	WaKeyWrite *writes;
+	int			count;
+	int			capacity;
+} WaWriteSet;
+
+extern void wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
+							JsonbValue *value, const WaPath *path);
+extern void wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data,
+									 const WaPath *path);
+extern void wa_writeset_apply(const char *company_id, WaWriteSet *set,
+							  uint64 *upserted, uint64 *deleted);
+extern bool wa_ttl_lookup(const char *key_type, Interval *ttl);
 
 #endif							/* WHATSAPP_AUTH_H */

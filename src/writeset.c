@@ -1,0 +1,317 @@
+/*
+ * writeset.c
+ *	  Applying a call's key writes: validated and canonical on the way in,
+ *	  then written in one order, (key_type, key_id) bytewise, whatever
+ *	  order the input had.  Two calls touching overlapping keys then take
+ *	  their row locks in the same order and cannot deadlock.  Consecutive
+ *	  upserts go to the server as one statement over arrays; a delete
+ *	  breaks the run so the order holds across both kinds of write.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "whatsapp_auth.h"
+
+static WaStatement upsert_stmt = {
+	"INSERT INTO whatsapp_auth.keys AS k"
+	" (company_id, key_type, key_id, value, updated_at, expires_at)"
+	" SELECT $1, w.key_type, w.key_id, w.value, pg_catalog.now(),"
+	"        pg_catalog.now() " WA_OP("+") " w.ttl"
+	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	"                 pg_catalog.unnest($4), pg_catalog.unnest($5)) WITH ORDINALITY"
+	"      AS w(key_type, key_id, value, ttl, ord)"
+	" ORDER BY w.ord"
+	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
+	" SET value = excluded.value, updated_at = excluded.updated_at,"
+	"     expires_at = excluded.expires_at",
+	5, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, INTERVALARRAYOID}, NULL
+};
+
+static WaStatement delete_stmt = {
+	"DELETE FROM whatsapp_auth.keys k"
+	" WHERE k.company_id " WA_OP("=") " $1"
+	" AND k.key_type " WA_OP("=") " $2"
+	" AND k.key_id " WA_OP("=") " $3",
+	3, {TEXTOID, TEXTOID, TEXTOID}, NULL
+};
+
+/* the exact type's row if there is one, else the '*' row */
+static WaStatement ttl_stmt = {
+	"SELECT t.ttl FROM whatsapp_auth.key_ttl t"
+	" WHERE t.key_type " WA_OP("=") " $1 OR t.key_type " WA_OP("=") " '*'"
+	" ORDER BY t.key_type " WA_OP("=") " '*' LIMIT 1",
+	1, {TEXTOID}, NULL
+};
+
+/* TTL of one key type, looked up once per call. */
+typedef struct TtlEntry
+{
+	const char *key_type;
+	bool		expires;
+	Interval	ttl;
+} TtlEntry;
+
+/*
+ * Collecting
+ */
+
+/*
+ * Add one key write.  value is NULL or a JSON null (delete), or any JSON
+ * value, which is checked and kept in canonical form.
+ */
+void
+wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
+				JsonbValue *value, const WaPath *path)
+{
+	WaKeyWrite *w;
+	Jsonb	   *canonical = NULL;
+
+	wa_check_key_id(key_id, strlen(key_id));
+	if (value != NULL && value->type != jbvNull)
+	{
+		canonical = wa_normalize_jsonb_value(value, path);
+		wa_check_value_size(canonical, path);
+	}
+
+	if (set->count == set->capacity)
+	{
+		set->capacity = Max(16, set->capacity * 2);
+		set->writes = set->writes ?
+			repalloc_huge(set->writes, sizeof(WaKeyWrite) * set->capacity) :
+			palloc_extended(sizeof(WaKeyWrite) * set->capacity, MCXT_ALLOC_HUGE);
+	}
+	w = &set->writes[set->count];
+	w->key_type = key_type;
+	w->key_id = key_id;
+	w->value = canonical;
+	w->ord = set->count++;
+}
+
+/*
+ * Add the writes of a Baileys SignalDataSet {type: {id: value|null}} found
+ * at path; anything not of that shape is refused before a row is touched.
+ */
+void
+wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data, const WaPath *path)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key_type = NULL;
+	WaPath		type_path = {path, NULL, 0, 0};
+
+	if (!JsonContainerIsObject(data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value at %s must be a JSON object of {type: {id: value}}",
+						wa_path_string(path))));
+
+	it = JsonbIteratorInit(data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key_type = pnstrdup(v.val.string.val, v.val.string.len);
+			type_path.key = v.val.string.val;
+			type_path.keylen = v.val.string.len;
+			wa_check_key_type(key_type, v.val.string.len);
+		}
+		else if (tok == WJB_VALUE)
+		{
+			JsonbIterator *ids;
+			JsonbValue	iv;
+			JsonbIteratorToken itok;
+			WaPath		id_path = {&type_path, NULL, 0, 0};
+			char	   *key_id = NULL;
+
+			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("value at %s must be a JSON object of {id: value}",
+								wa_path_string(&type_path))));
+
+			ids = JsonbIteratorInit(v.val.binary.data);
+			while ((itok = JsonbIteratorNext(&ids, &iv, true)) != WJB_DONE)
+			{
+				if (itok == WJB_KEY)
+				{
+					key_id = pnstrdup(iv.val.string.val, iv.val.string.len);
+					id_path.key = iv.val.string.val;
+					id_path.keylen = iv.val.string.len;
+				}
+				else if (itok == WJB_VALUE)
+					wa_writeset_add(set, key_type, key_id, &iv, &id_path);
+			}
+		}
+	}
+}
+
+/*
+ * Ordering
+ */
+
+static int
+keywrite_cmp(const void *a, const void *b)
+{
+	const WaKeyWrite *x = a;
+	const WaKeyWrite *y = b;
+	int			c = strcmp(x->key_type, y->key_type);
+
+	if (c == 0)
+		c = strcmp(x->key_id, y->key_id);
+	if (c == 0)
+		c = (x->ord > y->ord) - (x->ord < y->ord);
+	return c;
+}
+
+/* Sort into lock order and keep only the last write of each key. */
+static void
+writeset_sort(WaWriteSet *set)
+{
+	int			i,
+				kept = 0;
+
+	if (set->count > 1)
+		qsort(set->writes, set->count, sizeof(WaKeyWrite), keywrite_cmp);
+	for (i = 0; i < set->count; i++)
+	{
+		WaKeyWrite *w = &set->writes[i];
+
+		if (i + 1 < set->count &&
+			strcmp(w->key_type, w[1].key_type) == 0 &&
+			strcmp(w->key_id, w[1].key_id) == 0)
+			continue;
+		set->writes[kept++] = *w;
+	}
+	set->count = kept;
+}
+
+/*
+ * TTL policy
+ */
+
+/* Does key_type expire, and after how long (exact row, else '*')? */
+bool
+wa_ttl_lookup(const char *key_type, Interval *ttl)
+{
+	Datum		arg = CStringGetTextDatum(key_type);
+	Datum		d;
+	bool		isnull;
+
+	wa_execute(&ttl_stmt, &arg, NULL, true, SPI_OK_SELECT);
+	d = wa_first_value(&isnull);
+	if (!isnull)
+		*ttl = *DatumGetIntervalP(d);
+	return !isnull;
+}
+
+/* TTL of a type through the call's cache (a call rarely has more than two). */
+static TtlEntry *
+ttl_cached(List **cache, const char *key_type)
+{
+	ListCell   *lc;
+	TtlEntry   *e;
+
+	foreach(lc, *cache)
+	{
+		e = lfirst(lc);
+		if (strcmp(e->key_type, key_type) == 0)
+			return e;
+	}
+	e = palloc(sizeof(TtlEntry));
+	e->key_type = key_type;
+	e->expires = wa_ttl_lookup(key_type, &e->ttl);
+	*cache = lappend(*cache, e);
+	return e;
+}
+
+/*
+ * Storage
+ */
+
+/* Upsert writes[0..n-1] (all with values, in lock order) in one statement. */
+static uint64
+upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
+{
+	Datum	   *types = palloc(sizeof(Datum) * n);
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *values = palloc(sizeof(Datum) * n);
+	Datum	   *ttls = palloc(sizeof(Datum) * n);
+	bool	   *ttl_nulls = palloc(sizeof(bool) * n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	Datum		args[5];
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		TtlEntry   *ttl = ttl_cached(ttl_cache, writes[i].key_type);
+
+		types[i] = CStringGetTextDatum(writes[i].key_type);
+		ids[i] = CStringGetTextDatum(writes[i].key_id);
+		values[i] = JsonbPGetDatum(writes[i].value);
+		ttl_nulls[i] = !ttl->expires;
+		ttls[i] = IntervalPGetDatum(&ttl->ttl);
+	}
+	args[0] = CStringGetTextDatum(company_id);
+	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(values, n, JSONBOID, -1, false, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_md_array(ttls, ttl_nulls, 1, dims, lbs, INTERVALOID,
+												 sizeof(Interval), false, TYPALIGN_DOUBLE));
+	wa_execute(&upsert_stmt, args, NULL, false, SPI_OK_INSERT);
+	return SPI_processed;
+}
+
+static uint64
+delete_one(const char *company_id, const WaKeyWrite *w)
+{
+	Datum		args[3];
+
+	args[0] = CStringGetTextDatum(company_id);
+	args[1] = CStringGetTextDatum(w->key_type);
+	args[2] = CStringGetTextDatum(w->key_id);
+	wa_execute(&delete_stmt, args, NULL, false, SPI_OK_DELETE);
+	return SPI_processed;
+}
+
+/*
+ * Apply a write set: sorted, deduplicated, runs of upserts as one statement
+ * each, deletes in between.  All inside the caller's transaction, so an
+ * error anywhere leaves nothing written.
+ */
+void
+wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uint64 *deleted)
+{
+	List	   *ttl_cache = NIL;
+	int			start = 0;
+	int			i;
+
+	*upserted = 0;
+	*deleted = 0;
+	writeset_sort(set);
+	if (set->count == 0)
+		return;
+
+	SPI_connect();
+	for (i = 0; i <= set->count; i++)
+	{
+		bool		is_delete = (i < set->count && set->writes[i].value == NULL);
+
+		if (i == set->count || is_delete)
+		{
+			if (i > start)
+				*upserted += upsert_run(company_id, &set->writes[start], i - start, &ttl_cache);
+			if (is_delete)
+				*deleted += delete_one(company_id, &set->writes[i]);
+			start = i + 1;
+		}
+	}
+	SPI_finish();
+}
