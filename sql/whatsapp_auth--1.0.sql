@@ -194,6 +194,32 @@ COMMENT ON FUNCTION whatsapp_auth.jsonb_buffer(jsonb, text[]) IS
 	'Bytes of the Buffer node at a path (keys, array indexes), NULL if the path leads nowhere';
 
 --
+-- Moving auth state in and out.
+--
+
+CREATE FUNCTION whatsapp_auth.session_export(company_id text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'wa_session_export'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION whatsapp_auth.session_export(text) IS
+	'A company''s whole auth state as one document {company_id, exported_at, creds, keys}; NULL if it has none';
+
+-- Not STRICT: NULL arguments raise 22004 like the other writers.
+CREATE FUNCTION whatsapp_auth.session_import(doc jsonb, replace boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_session_import'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.session_import(jsonb, boolean) IS
+	'Load a session_export() document, checked and normalised like keys_set, atomically; refuses an existing company unless replace; returns rows written';
+
+CREATE FUNCTION whatsapp_auth.import_legacy(auth_table regclass, keys_table regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_import_legacy'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.import_legacy(regclass, regclass) IS
+	'Copy the client-side tables this replaces (company_id, creds) and (company_id, key_type, key_id, value, expires_at): buffers normalised, expiry from key_ttl, expired keys skipped; idempotent';
+
+--
 -- Operations: purge log, health, purge, pg_cron schedule.
 --
 

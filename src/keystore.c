@@ -152,13 +152,34 @@ wa_creds_get(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(creds);
 }
 
+/* Store a company's creds (canonical, checked); the caller is SPI-connected. */
+void
+wa_store_creds(const char *company_id, Jsonb *creds)
+{
+	Datum		args[2];
+
+	args[0] = CStringGetTextDatum(company_id);
+	args[1] = JsonbPGetDatum(creds);
+	wa_execute(&creds_set_stmt, args, NULL, false, SPI_OK_INSERT);
+}
+
+/* Delete a company's creds and keys; the caller is SPI-connected. */
+int64
+wa_remove_company(const char *company_id)
+{
+	Datum		arg = CStringGetTextDatum(company_id);
+	bool		isnull;
+
+	wa_execute(&session_remove_stmt, &arg, NULL, false, SPI_OK_SELECT);
+	return DatumGetInt64(wa_first_value(&isnull));
+}
+
 /* SQL function: creds_set(company_id text, creds jsonb) returns void */
 Datum
 wa_creds_set(PG_FUNCTION_ARGS)
 {
 	char	   *company_id = company_arg(fcinfo, 0);
 	Jsonb	   *creds;
-	Datum		args[2];
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -173,10 +194,8 @@ wa_creds_set(PG_FUNCTION_ARGS)
 	creds = wa_normalize_value(creds, NULL);
 	wa_check_value_size(creds, NULL);
 
-	args[0] = CStringGetTextDatum(company_id);
-	args[1] = JsonbPGetDatum(creds);
 	SPI_connect();
-	wa_execute(&creds_set_stmt, args, NULL, false, SPI_OK_INSERT);
+	wa_store_creds(company_id, creds);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -313,15 +332,13 @@ wa_keys_delete(PG_FUNCTION_ARGS)
 Datum
 wa_session_remove(PG_FUNCTION_ARGS)
 {
-	Datum		arg = CStringGetTextDatum(company_arg(fcinfo, 0));
-	Datum		removed;
-	bool		isnull;
+	char	   *company_id = company_arg(fcinfo, 0);
+	int64		removed;
 
 	SPI_connect();
-	wa_execute(&session_remove_stmt, &arg, NULL, false, SPI_OK_SELECT);
-	removed = wa_first_value(&isnull);
+	removed = wa_remove_company(company_id);
 	SPI_finish();
-	PG_RETURN_DATUM(removed);
+	PG_RETURN_INT64(removed);
 }
 
 /* SQL function: key_ttl(key_type text) returns interval */

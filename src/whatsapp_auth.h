@@ -90,4 +90,8 @@ extern void wa_writeset_apply(const char *company_id, WaWriteSet *set,
 							  uint64 *upserted, uint64 *deleted);
 extern bool wa_ttl_lookup(const char *key_type, Interval *ttl);
 
+/* Company rows (keystore.c); callers are SPI-connected. */
+extern void wa_store_creds(const char *company_id, Jsonb *creds);
+extern int64 wa_remove_company(const char *company_id);
+
 #endif							/* WHATSAPP_AUTH_H */
