@@ -36,6 +36,11 @@ SELECT creds_get('no/such');
 SELECT * FROM keys_set('acme', '{"session":{"1.0":{"a":1},"2.0":{"a":2}}}');
 SELECT * FROM keys_set('other', '{"session":{"1.0":{"a":1}}}');
 SELECT creds_set('other', '{"registrationId":1}');
+-- keys_clear: every key, the creds stay
+SELECT keys_clear('other');
+SELECT keys_clear('other');
+SELECT keys_clear('bad id');
+SELECT * FROM keys_set('other', '{"session":{"1.0":{"a":1}}}');
 SELECT session_remove('acme');
 SELECT session_remove('acme');
 SELECT company_id, count(*) FROM keys GROUP BY 1 ORDER BY 1;

@@ -151,6 +151,13 @@ LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION whatsapp_auth.keys_delete(text, text, text[]) IS
 	'Delete keys of one type by id; returns the number of keys deleted';
 
+CREATE FUNCTION whatsapp_auth.keys_clear(company_id text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_keys_clear'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_clear(text) IS
+	'Baileys keys.clear: delete every key of a company, keeping its creds; returns the keys deleted';
+
 CREATE FUNCTION whatsapp_auth.session_remove(company_id text)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'wa_session_remove'

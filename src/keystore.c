@@ -27,6 +27,7 @@ PG_FUNCTION_INFO_V1(wa_keys_get);
 PG_FUNCTION_INFO_V1(wa_keys_set);
 PG_FUNCTION_INFO_V1(wa_keys_upsert);
 PG_FUNCTION_INFO_V1(wa_keys_delete);
+PG_FUNCTION_INFO_V1(wa_keys_clear);
 PG_FUNCTION_INFO_V1(wa_session_remove);
 PG_FUNCTION_INFO_V1(wa_key_ttl);
 
@@ -52,6 +53,11 @@ static WaStatement keys_get_stmt = {
 	" AND k.key_id " WA_OP("=") " ANY ($3)"
 	" AND (k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now())",
 	3, {TEXTOID, TEXTOID, TEXTARRAYOID}, NULL
+};
+
+static WaStatement keys_clear_stmt = {
+	"DELETE FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1",
+	1, {TEXTOID}, NULL
 };
 
 static WaStatement session_remove_stmt = {
@@ -326,6 +332,20 @@ wa_keys_delete(PG_FUNCTION_ARGS)
 		wa_writeset_add(&set, key_type, ids[i], NULL, NULL);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 	PG_RETURN_INT32((int32) deleted);
+}
+
+/* SQL function: keys_clear(company_id text) returns bigint */
+Datum
+wa_keys_clear(PG_FUNCTION_ARGS)
+{
+	Datum		arg = CStringGetTextDatum(company_arg(fcinfo, 0));
+	uint64		removed;
+
+	SPI_connect();
+	wa_execute(&keys_clear_stmt, &arg, NULL, false, SPI_OK_DELETE);
+	removed = SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64((int64) removed);
 }
 
 /* SQL function: session_remove(company_id text) returns bigint */
