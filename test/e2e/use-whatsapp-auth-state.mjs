@@ -1,0 +1,40 @@
+// Baileys auth state in PostgreSQL through the whatsapp_auth extension:
+// a drop-in for useMultiFileAuthState, one SQL call per keys.get/keys.set.
+// `baileys` is the Baileys module in use (6.x or 7.x): its BufferJSON,
+// initAuthCreds and proto.
+
+export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto }) {
+  const revive = (text) => JSON.parse(text, BufferJSON.reviver)
+  const serialize = (value) => JSON.stringify(value, BufferJSON.replacer)
+
+  // A failed read throws: never a silent fresh identity over a stored one.
+  const { rows } = await pool.query('SELECT whatsapp_auth.creds_get($1)::text AS creds', [companyId])
+  const creds = rows[0].creds === null ? initAuthCreds() : revive(rows[0].creds)
+
+  const keys = {
+    async get(type, ids) {
+      const { rows } = await pool.query(
+        'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS found', [companyId, type, ids])
+      const found = revive(rows[0].found)
+      if (type === 'app-state-sync-key') {
+        for (const id of Object.keys(found)) {
+          found[id] = proto.Message.AppStateSyncKeyData.fromObject(found[id])
+        }
+      }
+      return found
+    },
+    // Baileys' own argument, {type: {id: value | null}}: one atomic call.
+    async set(data) {
+      await pool.query('SELECT * FROM whatsapp_auth.keys_set($1, $2)', [companyId, serialize(data)])
+    },
+    async clear() {
+      await pool.query('SELECT whatsapp_auth.keys_clear($1)', [companyId])
+    },
+  }
+
+  const saveCreds = async () => {
+    await pool.query('SELECT whatsapp_auth.creds_set($1, $2)', [companyId, serialize(creds)])
+  }
+
+  return { state: { creds, keys }, saveCreds }
+}
