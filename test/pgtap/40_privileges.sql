@@ -1,0 +1,65 @@
+-- Nothing is usable by PUBLIC after CREATE EXTENSION: no privilege on the
+-- schema, any table, sequence or routine; a role without grants gets 42501
+-- from every function; the README's application grants are enough to run
+-- the key store.
+BEGIN;
+SELECT plan(31);
+
+SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
+SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
+FROM unnest(ARRAY['creds', 'keys', 'key_ttl', 'purge_log']) t;
+SELECT sequence_privs_are('whatsapp_auth', 'purge_log_id_seq', 'public', ARRAY[]::text[],
+  'PUBLIC has no privilege on the purge_log sequence');
+SELECT is((SELECT count(*)::int FROM pg_proc p
+           WHERE p.pronamespace = 'whatsapp_auth'::regnamespace
+             AND (p.proacl IS NULL OR has_function_privilege('public', p.oid, 'EXECUTE'))),
+  0, 'PUBLIC can execute no routine');
+
+CREATE ROLE wa_tap_nobody;
+CREATE ROLE wa_tap_app;
+GRANT USAGE ON SCHEMA whatsapp_auth TO wa_tap_nobody;
+GRANT USAGE ON SCHEMA whatsapp_auth TO wa_tap_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON whatsapp_auth.creds, whatsapp_auth.keys TO wa_tap_app;
+GRANT SELECT ON whatsapp_auth.key_ttl TO wa_tap_app;
+GRANT EXECUTE ON FUNCTION
+  whatsapp_auth.creds_get(text), whatsapp_auth.creds_set(text, jsonb),
+  whatsapp_auth.keys_get(text, text, text[]), whatsapp_auth.keys_set(text, jsonb),
+  whatsapp_auth.keys_upsert(text, text, text[], jsonb[]), whatsapp_auth.keys_delete(text, text, text[]),
+  whatsapp_auth.keys_clear(text), whatsapp_auth.session_remove(text), whatsapp_auth.key_ttl(text)
+  TO wa_tap_app;
+
+SET LOCAL ROLE wa_tap_nobody;
+SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(ARRAY[
+  $$SELECT whatsapp_auth.creds_get('a')$$,
+  $$SELECT whatsapp_auth.creds_set('a', '{}')$$,
+  $$SELECT whatsapp_auth.keys_get('a', 'session', '{1}')$$,
+  $$SELECT whatsapp_auth.keys_set('a', '{}')$$,
+  $$SELECT whatsapp_auth.keys_upsert('a', 'session', '{1}', ARRAY['{}']::jsonb[])$$,
+  $$SELECT whatsapp_auth.keys_delete('a', 'session', '{1}')$$,
+  $$SELECT whatsapp_auth.keys_clear('a')$$,
+  $$SELECT whatsapp_auth.session_remove('a')$$,
+  $$SELECT whatsapp_auth.key_ttl('session')$$,
+  $$SELECT whatsapp_auth.buffer_decode('{"type":"Buffer","data":""}')$$,
+  $$SELECT whatsapp_auth.buffer_encode('\x00')$$,
+  $$SELECT whatsapp_auth.buffers_normalize('{}')$$,
+  $$SELECT whatsapp_auth.jsonb_buffer('{}', 'a')$$,
+  $$SELECT whatsapp_auth.health()$$,
+  $$SELECT whatsapp_auth.purge_expired()$$,
+  $$CALL whatsapp_auth.purge()$$,
+  $$SELECT whatsapp_auth.schedule_purge()$$,
+  $$SELECT whatsapp_auth.unschedule_purge()$$,
+  $$SELECT whatsapp_auth.session_export('a')$$,
+  $$SELECT whatsapp_auth.session_import('{"company_id":"a"}')$$,
+  $$SELECT whatsapp_auth.import_legacy('pg_class', 'pg_class')$$,
+  $$SELECT * FROM whatsapp_auth.keys$$
+]) call;
+RESET ROLE;
+
+SET LOCAL ROLE wa_tap_app;
+SELECT lives_ok($$SELECT whatsapp_auth.creds_set('tap_app', '{}'); SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{}}}')$$,
+  'the application grants are enough to write');
+SELECT is(whatsapp_auth.keys_get('tap_app', 'session', '{1.0}'), '{"1.0":{}}'::jsonb, 'and to read');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
