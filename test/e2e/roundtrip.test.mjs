@@ -112,6 +112,27 @@ for (const major of MAJORS) {
       }
     })
 
+    await t.test('a failed read is an error, never a fresh identity', async () => {
+      await assert.rejects(useWhatsappAuthState(pool, 'not a company id', baileys), { code: '22023' })
+    })
+
+    await t.test('session_export / session_import round trip of the whole session is exact', async () => {
+      const copy = `${tenant}_copy`
+      await sql('SELECT whatsapp_auth.session_remove($1)', [copy])
+      const [{ doc }] = await sql('SELECT whatsapp_auth.session_export($1) AS doc', [tenant])
+      doc.company_id = copy
+      const [{ written }] = await sql('SELECT whatsapp_auth.session_import($1)::int AS written', [doc])
+      assert.equal(written, 1 + Object.values(expected).reduce((sum, ids) => sum + Object.keys(ids).length, 0))
+      await assert.rejects(sql('SELECT whatsapp_auth.session_import($1)', [doc]), { code: '42710' })
+      const [{ same }] = await sql(
+        `SELECT (whatsapp_auth.session_export($1) - 'exported_at' - 'company_id')
+              = (whatsapp_auth.session_export($2) - 'exported_at' - 'company_id') AS same`, [tenant, copy])
+      assert.equal(same, true)
+      const { state } = await useWhatsappAuthState(pool, copy, baileys)
+      assert.deepEqual(state.creds, session.creds)
+      await sql('SELECT whatsapp_auth.session_remove($1)', [copy])
+    })
+
     await t.test('null deletes; missing ids read as {}', async () => {
       const { state } = await useWhatsappAuthState(pool, tenant, baileys)
       const id = Object.keys(expected.session)[0]
