@@ -364,7 +364,10 @@ push_canonical_buffer(JsonbParseState **state, const bytea *bytes)
 }
 
 /*
- * Tree walks
+ * Tree walks.  Two passes, on purpose: check_tree() validates and allocates
+ * nothing, so the common case (Baileys' own replacer already wrote base64)
+ * costs one read of the value; only a value with a non-canonical node is
+ * rebuilt by push_canonical_tree().
  */
 
 /*

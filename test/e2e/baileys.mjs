@@ -1,5 +1,13 @@
-// Both Baileys majors, installed side by side under npm aliases.
+// Both Baileys majors, installed side by side under npm aliases, and the
+// sample session the tests replay.
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
 export const MAJORS = [6, 7]
+
+// ../shared/data/session.json beside the repository, or WHATSAPP_AUTH_SESSION
+export const sessionText = readFileSync(process.env.WHATSAPP_AUTH_SESSION ??
+  fileURLToPath(new URL('../../../shared/data/session.json', import.meta.url)), 'utf8')
 
 export async function loadBaileys(major) {
   const mod = await import(major === 6 ? 'baileys6' : 'baileys7')

@@ -6,15 +6,10 @@
 // one from its migrated creds and pre-keys, and they talk.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { MAJORS, loadBaileys } from './baileys.mjs'
+import { MAJORS, loadBaileys, sessionText } from './baileys.mjs'
 import { openAccount, createAccount, preKeyBundle } from './signal.mjs'
 
-const sessionPath = process.env.WHATSAPP_AUTH_SESSION ??
-  fileURLToPath(new URL('../../../shared/data/session.json', import.meta.url))
-const sessionText = readFileSync(sessionPath, 'utf8')
 
 const pool = new pg.Pool({ max: 4 })
 after(() => pool.end())

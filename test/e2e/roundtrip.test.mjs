@@ -7,15 +7,10 @@
 // be identical, byte for byte.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { useWhatsappAuthState } from './use-whatsapp-auth-state.mjs'
-import { MAJORS, loadBaileys } from './baileys.mjs'
+import { MAJORS, loadBaileys, sessionText } from './baileys.mjs'
 
-const sessionPath = process.env.WHATSAPP_AUTH_SESSION ??
-  fileURLToPath(new URL('../../../shared/data/session.json', import.meta.url))
-const sessionText = readFileSync(sessionPath, 'utf8')
 
 const pool = new pg.Pool({ max: 4 })
 after(() => pool.end())
