@@ -1,0 +1,248 @@
+// Key-store benchmark: the extension against the client-side store it
+// replaces and against the physical floor, in one run on one server.
+// Every figure is printed with its ratio; nothing passes or fails.
+// Run through test/bench/keys (it starts the cluster and sets PG*).
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+
+const require = createRequire(new URL('../e2e/package.json', import.meta.url))
+const pg = require('pg')
+const { from: copyFrom } = require('pg-copy-streams')
+const { BufferJSON } = require('baileys6')
+
+const session = JSON.parse(readFileSync(process.env.WHATSAPP_AUTH_SESSION, 'utf8'), BufferJSON.reviver)
+const pool = new pg.Pool({ max: 4 })
+const DAY = 86400000
+
+// --- the three stores ---------------------------------------------------
+
+// whatsapp_auth: one call per keys.set / keys.get
+const extension = {
+  name: 'extension',
+  table: 'whatsapp_auth.keys',
+  async set(db, company, data) {
+    await db.query('SELECT * FROM whatsapp_auth.keys_set($1, $2)', [company, JSON.stringify(data, BufferJSON.replacer)])
+  },
+  async get(db, company, type, ids) {
+    const { rows } = await db.query('SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS v', [company, type, ids])
+    return JSON.parse(rows[0].v, BufferJSON.reviver)
+  },
+}
+
+// The client-side store this replaces: TTL in JS, Node's JSON (byte
+// arrays), 100-row multi-row upserts of 6 parameters, one DELETE per null,
+// SELECT ... = ANY and a recursive reviver.
+const legacyTtl = (type) => (['lid-mapping', 'pre-key', 'session', 'sender-key'].includes(type) ? 7 : 14) * DAY
+const reviveBuffers = (v) => {
+  if (Array.isArray(v)) return v.map(reviveBuffers)
+  if (v && typeof v === 'object') {
+    if (v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data)
+    for (const k of Object.keys(v)) v[k] = reviveBuffers(v[k])
+  }
+  return v
+}
+const client = {
+  name: 'client-side',
+  table: 'public.whatsapp_keys',
+  async set(db, company, data) {
+    const rows = []
+    for (const [type, ids] of Object.entries(data)) {
+      for (const [id, value] of Object.entries(ids)) {
+        if (value === null) {
+          await db.query('DELETE FROM public.whatsapp_keys WHERE company_id = $1 AND key_type = $2 AND key_id = $3', [company, type, id])
+        } else {
+          rows.push([company, type, id, JSON.stringify(value), new Date(), new Date(Date.now() + legacyTtl(type))])
+        }
+      }
+    }
+    for (let i = 0; i < rows.length; i += 100) {
+      const chunk = rows.slice(i, i + 100)
+      const values = chunk.map((_, r) => `($${r * 6 + 1}, $${r * 6 + 2}, $${r * 6 + 3}, $${r * 6 + 4}, $${r * 6 + 5}, $${r * 6 + 6})`)
+      await db.query(`INSERT INTO public.whatsapp_keys (company_id, key_type, key_id, value, updated_at, expires_at)
+        VALUES ${values.join(', ')} ON CONFLICT (company_id, key_type, key_id) DO UPDATE
+        SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at`, chunk.flat())
+    }
+  },
+  async get(db, company, type, ids) {
+    const { rows } = await db.query(
+      'SELECT key_id, value FROM public.whatsapp_keys WHERE company_id = $1 AND key_type = $2 AND key_id = ANY($3)',
+      [company, type, ids])
+    const out = {}
+    for (const r of rows) out[r.key_id] = reviveBuffers(r.value)
+    return out
+  },
+}
+
+// The floor: already-canonical JSON text, one prepared single-row upsert
+// per key, into a table identical to the extension's.
+const canonical = (value) => JSON.stringify(value, BufferJSON.replacer)
+const floor = {
+  name: 'floor',
+  table: 'bench.floor_keys',
+  prepare(data) {
+    const rows = []
+    for (const [type, ids] of Object.entries(data)) {
+      for (const [id, value] of Object.entries(ids)) rows.push([type, id, canonical(value)])
+    }
+    return rows
+  },
+  async setPrepared(db, company, rows) {
+    for (const [type, id, text] of rows) {
+      await db.query({
+        name: 'floor_upsert',
+        text: `INSERT INTO bench.floor_keys (company_id, key_type, key_id, value, updated_at, expires_at)
+               VALUES ($1, $2, $3, $4, now(), now() + interval '7 days')
+               ON CONFLICT (company_id, key_type, key_id) DO UPDATE
+               SET value = excluded.value, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+        values: [company, type, id, text],
+      })
+    }
+  },
+  async get(db, company, type, ids) {
+    const { rows } = await db.query({
+      name: 'floor_get',
+      text: 'SELECT key_id, value::text AS v FROM bench.floor_keys WHERE company_id = $1 AND key_type = $2 AND key_id = ANY($3)',
+      values: [company, type, ids],
+    })
+    const out = {}
+    for (const r of rows) out[r.key_id] = JSON.parse(r.v, BufferJSON.reviver)
+    return out
+  },
+}
+
+// --- helpers --------------------------------------------------------------
+
+const ms = () => Number(process.hrtime.bigint()) / 1e6
+const keyCount = (data) => Object.values(data).reduce((n, ids) => n + Object.keys(ids).length, 0)
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const results = []
+const report = (what, ext, base, unit, target) => {
+  results.push({ what, ext, base, unit, target })
+  console.log(`${what}: ${fmt(ext, 1)} vs ${fmt(base, 1)} ${unit}`)
+}
+async function withClient(fn) {
+  const db = await pool.connect()
+  try { return await fn(db) } finally { db.release() }
+}
+// run `work(tenant)` for every tenant, at most 4 at once (the pool)
+async function forTenants(tenants, work) {
+  await Promise.all(tenants.map((t) => withClient((db) => work(db, t))))
+}
+const tenantsOf = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
+
+// --- workloads --------------------------------------------------------------
+
+async function replay(store, tenants) {
+  const t0 = ms()
+  if (store === floor) {
+    const prepared = session.writes.map((w) => floor.prepare(w))
+    await forTenants(tenants, async (db, t) => { for (const rows of prepared) await floor.setPrepared(db, t, rows) })
+  } else {
+    await forTenants(tenants, async (db, t) => { for (const w of session.writes) await store.set(db, t, w) })
+  }
+  const writeMs = ms() - t0
+  const written = tenants.length * session.writes.reduce((n, w) => n + keyCount(w), 0)
+
+  const ids = Object.entries(session.keys).flatMap(([type, m]) => Object.keys(m).map((id) => [type, id]))
+  const t1 = ms()
+  let found = 0
+  await forTenants(tenants, async (db, t) => {
+    for (const [type, id] of ids) found += Object.keys(await store.get(db, t, type, [id])).length
+  })
+  const readMs = ms() - t1
+  return { writesPerS: written / writeMs * 1000, readsPerS: (tenants.length * ids.length) / readMs * 1000, found }
+}
+
+function bulkData(n) {
+  const preKeys = Object.values(session.keys['pre-key'])
+  const sessions = Object.values(session.keys.session)
+  const data = { 'pre-key': {}, session: {} }
+  for (let i = 0; i < n / 2; i++) {
+    data['pre-key'][10000 + i] = preKeys[i % preKeys.length]
+    data.session[`7900${String(i).padStart(7, '0')}.0`] = sessions[i % sessions.length]
+  }
+  return data
+}
+
+async function bulk(n) {
+  const data = bulkData(n)
+  const out = {}
+  await withClient(async (db) => {
+    let t = ms(); await extension.set(db, 'bulk_ext', data); out.extension = ms() - t
+    t = ms(); await client.set(db, 'bulk_client', data); out.client = ms() - t
+    const rows = floor.prepare(data)
+    const expires = new Date(Date.now() + 7 * DAY).toISOString()
+    t = ms()
+    await new Promise((resolve, reject) => {
+      const stream = db.query(copyFrom('COPY bench.floor_keys (company_id, key_type, key_id, value, updated_at, expires_at) FROM STDIN'))
+      stream.on('finish', resolve).on('error', reject)
+      const esc = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')
+      for (const [type, id, text] of rows) stream.write(`bulk_floor\t${type}\t${esc(id)}\t${esc(text)}\tnow\t${expires}\n`)
+      stream.end()
+    })
+    out.copy = ms() - t
+  })
+  return out
+}
+
+async function reads(store, company, n, calls = 300) {
+  const ids = Object.keys(session.keys.session).slice(0, n)
+  return withClient(async (db) => {
+    const t = ms()
+    for (let i = 0; i < calls; i++) await store.get(db, company, 'session', ids)
+    return (ms() - t) / calls
+  })
+}
+
+async function singleWrites(store, company, calls = 1000) {
+  const sessions = Object.entries(session.keys.session)
+  return withClient(async (db) => {
+    const t = ms()
+    for (let i = 0; i < calls; i++) {
+      const [id, value] = sessions[i % sessions.length]
+      const data = { session: { [id]: value } }
+      if (store === floor) await floor.setPrepared(db, company, floor.prepare(data))
+      else await store.set(db, company, data)
+    }
+    return (ms() - t) / calls
+  })
+}
+
+const bytes = async (table) => (await pool.query(
+  `SELECT pg_total_relation_size($1::regclass) AS b, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
+
+// --- run --------------------------------------------------------------------
+
+const tenants = Number(process.env.BENCH_TENANTS ?? 20)
+console.log(`replay: ${tenants} companies, pool of 4`)
+const ext = await replay(extension, tenantsOf('ext', tenants))
+const cli = await replay(client, tenantsOf('cli', tenants))
+const flo = await replay(floor, tenantsOf('flo', tenants))
+report('replay writes, extension vs client-side (keys/s)', ext.writesPerS, cli.writesPerS, 'keys/s', '>= 1.5x')
+report('replay writes, extension vs floor (keys/s)', ext.writesPerS, flo.writesPerS, 'keys/s', '')
+report('replay reads, extension vs client-side (keys/s)', ext.readsPerS, cli.readsPerS, 'keys/s', '>= 1.5x')
+report('replay reads, extension vs floor (keys/s)', ext.readsPerS, flo.readsPerS, 'keys/s', '')
+
+await pool.query('VACUUM ANALYZE')
+const be = await bytes('whatsapp_auth.keys')
+const bc = await bytes('public.whatsapp_keys')
+report('storage after replay (bytes/key, lower is better)', be.b / be.n, bc.b / bc.n, 'bytes/key', '<= 0.6x')
+
+const single = { ext: await singleWrites(extension, 'single_ext'), floor: await singleWrites(floor, 'single_floor') }
+report('single-key write (ms/call, lower is better), extension vs floor', single.ext, single.floor, 'ms', '<= 1.15x')
+
+const b = await bulk(10000)
+report('bulk 10,000 keys (ms), extension vs COPY', b.extension, b.copy, 'ms', '<= 1.3x')
+report('bulk 10,000 keys (ms), extension vs client-side', b.extension, b.client, 'ms', '>= 5x faster')
+
+for (const n of [1, 10, 100]) {
+  report(`keys_get of ${n} ids (ms/call), extension vs client-side`,
+    await reads(extension, 'ext0', n), await reads(client, 'cli0', n), 'ms', '')
+}
+
+console.log('\n| figure | extension | baseline | ratio | target |\n|---|---|---|---|---|')
+for (const r of results) {
+  const ratio = r.ext / r.base
+  console.log(`| ${r.what} | ${fmt(r.ext, 2)} | ${fmt(r.base, 2)} | ${fmt(ratio, 2)}x | ${r.target} |`)
+}
+await pool.end()
