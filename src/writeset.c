@@ -18,15 +18,19 @@
 
 #include "whatsapp_auth.h"
 
+/*
+ * The arrays are in lock order already, a function scan returns their
+ * elements in that order and INSERT consumes its input as it comes: no
+ * ORDER BY, whose sort of a large call would spill to disk.
+ */
 static WaStatement upsert_stmt = {
 	"INSERT INTO whatsapp_auth.keys AS k"
 	" (company_id, key_type, key_id, value, updated_at, expires_at)"
 	" SELECT $1, w.key_type, w.key_id, w.value, pg_catalog.now(),"
 	"        pg_catalog.now() " WA_OP("+") " w.ttl"
 	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
-	"                 pg_catalog.unnest($4), pg_catalog.unnest($5)) WITH ORDINALITY"
-	"      AS w(key_type, key_id, value, ttl, ord)"
-	" ORDER BY w.ord"
+	"                 pg_catalog.unnest($4), pg_catalog.unnest($5))"
+	"      AS w(key_type, key_id, value, ttl)"
 	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
 	" SET value = excluded.value, updated_at = excluded.updated_at,"
 	"     expires_at = excluded.expires_at",
