@@ -57,6 +57,24 @@ SELECT keys_delete('acme', 'lid-mapping', '{}');
 SELECT keys_upsert('acme', 'session', '{x.0,x.0,x.0}', ARRAY['{"n":1}','{"n":2}',NULL]::jsonb[]);
 SELECT keys_get('acme', 'session', '{x.0}');
 
+-- keys_get assembles its object from the stored values without decoding
+-- them: every kind of value, past the 32-entry offset stride, equals what
+-- jsonb_object_agg builds
+SELECT * FROM keys_set('mix', (SELECT jsonb_build_object('x', jsonb_object_agg(i::text,
+    CASE i % 7 WHEN 0 THEN to_jsonb(i) WHEN 1 THEN to_jsonb(i * 1.5) WHEN 2 THEN to_jsonb(i % 2 = 0)
+               WHEN 3 THEN to_jsonb(repeat('s', i)) WHEN 4 THEN jsonb_build_array(i, 'a', NULL)
+               WHEN 5 THEN jsonb_build_object('k', i, 'b', '{"type":"Buffer","data":"AQID"}'::jsonb)
+               ELSE '{}'::jsonb END)) FROM generate_series(1, 70) i));
+SELECT keys_get('mix', 'x', (SELECT array_agg(g::text) FROM generate_series(0, 80) g))
+     = (SELECT jsonb_object_agg(key_id, value) FROM keys WHERE company_id = 'mix') AS same_object,
+       keys_get('mix', 'x', (SELECT array_agg(g::text) FROM generate_series(0, 80) g))::text
+     = (SELECT jsonb_object_agg(key_id, value) FROM keys WHERE company_id = 'mix')::text AS same_text;
+SELECT keys_get('mix', 'x', '{5,6,7,8,9,10,11,12}');
+SELECT (SELECT count(*) FROM jsonb_each(keys_get('mix', 'x', (SELECT array_agg(g::text) FROM generate_series(1, 70) g)))) AS pairs,
+       keys_get('mix', 'x', '{40}') -> '40' -> 'b' AS nested_buffer,
+       keys_get('mix', 'x', '{66}') ->> '66' AS after_stride;
+SELECT session_remove('mix');
+
 -- errors: each names the bad value or path, and nothing is written
 SELECT count(*) AS keys_before FROM keys WHERE company_id = 'acme';
 SELECT * FROM keys_set('acme y', '{"session":{"n.0":{}}}');

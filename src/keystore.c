@@ -46,7 +46,7 @@ static WaStatement creds_set_stmt = {
 };
 
 static WaStatement keys_get_stmt = {
-	"SELECT pg_catalog.jsonb_object_agg(k.key_id, k.value)"
+	"SELECT k.key_id, k.value"
 	" FROM whatsapp_auth.keys k"
 	" WHERE k.company_id " WA_OP("=") " $1"
 	" AND k.key_type " WA_OP("=") " $2"
@@ -210,9 +210,11 @@ wa_creds_set(PG_FUNCTION_ARGS)
 Datum
 wa_keys_get(PG_FUNCTION_ARGS)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	Datum		args[3];
-	Datum		result;
-	bool		isnull;
+	WaJsonbPair *pairs;
+	Jsonb	   *result;
+	uint64		i;
 
 	args[0] = CStringGetTextDatum(company_arg(fcinfo, 0));
 	args[1] = CStringGetTextDatum(key_type_arg(fcinfo, 1));
@@ -220,16 +222,22 @@ wa_keys_get(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	wa_execute(&keys_get_stmt, args, NULL, true, SPI_OK_SELECT);
-	result = wa_first_value(&isnull);
-	SPI_finish();
-	if (isnull)
+	pairs = palloc(sizeof(WaJsonbPair) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
 	{
-		JsonbParseState *state = NULL;
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		isnull;
+		text	   *id = DatumGetTextPP(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
 
-		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+		pairs[i].key = VARDATA_ANY(id);
+		pairs[i].keylen = VARSIZE_ANY_EXHDR(id);
+		pairs[i].value = DatumGetJsonbP(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	PG_RETURN_DATUM(result);
+	/* the result outlives SPI: build it in the caller's context */
+	MemoryContextSwitchTo(caller);
+	result = wa_jsonb_object(pairs, (int) SPI_processed);
+	SPI_finish();
+	PG_RETURN_JSONB_P(result);
 }
 
 /* SQL function: keys_set(company_id text, data jsonb, OUT upserted int, OUT deleted int) */

@@ -90,6 +90,16 @@ extern void wa_writeset_apply(const char *company_id, WaWriteSet *set,
 							  uint64 *upserted, uint64 *deleted);
 extern bool wa_ttl_lookup(const char *key_type, Interval *ttl);
 
+/* A jsonb object from stored values, copied in without decoding (jsonb_object.c) */
+typedef struct WaJsonbPair
+{
+	const char *key;
+	int			keylen;
+	Jsonb	   *value;
+} WaJsonbPair;
+
+extern Jsonb *wa_jsonb_object(WaJsonbPair *pairs, int n);
+
 /* Company rows (keystore.c); callers are SPI-connected. */
 extern void wa_store_creds(const char *company_id, Jsonb *creds);
 extern int64 wa_remove_company(const char *company_id);
