@@ -3,8 +3,18 @@
 // `baileys` is the Baileys module in use (6.x or 7.x): its BufferJSON,
 // initAuthCreds and proto.
 
+// The extension returns every Buffer as {"type":"Buffer","data":"<base64>"}
+// and nothing else that needs reviving: one walk, cheaper than a reviver
+// called for every node.
+function reviveBuffers(v) {
+  if (v === null || typeof v !== 'object') return v
+  if (v.type === 'Buffer' && typeof v.data === 'string') return Buffer.from(v.data, 'base64')
+  for (const k in v) v[k] = reviveBuffers(v[k])
+  return v
+}
+
 export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto }) {
-  const revive = (text) => JSON.parse(text, BufferJSON.reviver)
+  const revive = (text) => reviveBuffers(JSON.parse(text))
   const serialize = (value) => JSON.stringify(value, BufferJSON.replacer)
 
   // A failed read throws: never a silent fresh identity over a stored one.
