@@ -252,6 +252,32 @@ for (const n of [1, 10, 100]) {
     await reads(extension, 'ext0', n), await reads(client, 'cli0', n), 'ms', '')
 }
 
+// The curve: cost per key as companies and table size grow.
+const curve = []
+const shortStream = session.writes.slice(0, 300)
+const streamKeys = shortStream.reduce((n, w) => n + keyCount(w), 0)
+for (const n of [1, 10, 100]) {
+  const t = ms()
+  await forTenants(tenantsOf(`curve${n}_`, n), async (db, c) => { for (const w of shortStream) await extension.set(db, c, w) })
+  curve.push([`${n} companies replaying ${streamKeys} keys each`, (ms() - t) * 1000 / (n * streamKeys), 'us per key written'])
+}
+// from an empty table up; one company's sessions to read back
+await pool.query('TRUNCATE whatsapp_auth.keys')
+await withClient((db) => extension.set(db, 'curve_reads', { session: session.keys.session }))
+for (const size of [1e4, 1e5, 1e6]) {
+  // fill the table to `size` rows with copies of real sessions
+  await pool.query(`INSERT INTO whatsapp_auth.keys (company_id, key_type, key_id, value, updated_at)
+    SELECT 'fill' || (g / 5000), 'session', g::text, $1::jsonb, now()
+    FROM generate_series((SELECT count(*) FROM whatsapp_auth.keys), $2::bigint - 1) g
+    ON CONFLICT DO NOTHING`, [canonical(Object.values(session.keys.session)[0]), size])
+  await pool.query('VACUUM ANALYZE whatsapp_auth.keys')
+  const rows = Number((await pool.query('SELECT count(*) AS n FROM whatsapp_auth.keys')).rows[0].n)
+  curve.push([`table of ${fmt(rows)} keys: single-key write`, await singleWrites(extension, `size${size}`, 500) * 1000, 'us per call'])
+  curve.push([`table of ${fmt(rows)} keys: keys_get of 10 ids`, await reads(extension, 'curve_reads', 10, 500) * 1000, 'us per call'])
+}
+console.log('\n| scale | cost |\n|---|---|')
+for (const [what, cost, unit] of curve) console.log(`| ${what} | ${fmt(cost, 1)} ${unit} |`)
+
 console.log('\n| figure | extension | baseline | ratio | target |\n|---|---|---|---|---|')
 for (const r of results) {
   const ratio = r.ext / r.base
