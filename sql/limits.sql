@@ -13,7 +13,7 @@ RESET statement_timeout;
 SELECT count(*) AS nothing_written FROM keys WHERE company_id = 'big';
 
 -- lock_timeout while another session holds one of the keys
-CREATE EXTENSION IF NOT EXISTS dblink;
+CREATE EXTENSION dblink;
 SELECT * FROM keys_set('locked', '{"session":{"1.0":{"v":0}}}');
 SELECT dblink_connect('holder', format('host=%s port=%s dbname=%s',
     split_part(current_setting('unix_socket_directories'), ',', 1),
@@ -49,3 +49,4 @@ SELECT buffers_normalize((repeat('[', 10000) || '{"type":"Buffer","data":[1]}' |
 SELECT * FROM keys_set('big', ('{"session":{"deep.0":' || repeat('[', 10000) || repeat(']', 10000) || '}}')::jsonb);
 
 SELECT session_remove('big'), session_remove('locked');
+DROP EXTENSION dblink;

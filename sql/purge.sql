@@ -47,7 +47,7 @@ SELECT count(*) AS log_rows FROM purge_log;
 SET whatsapp_auth.purge_log_retention = 0;
 
 -- one purge at a time: another session holds the purge lock
-CREATE EXTENSION IF NOT EXISTS dblink;
+CREATE EXTENSION dblink;
 SELECT dblink_connect('holder', format('host=%s port=%s dbname=%s',
     split_part(current_setting('unix_socket_directories'), ',', 1),
     current_setting('port'), current_database()));
@@ -81,3 +81,4 @@ SELECT unschedule_purge();
 
 SELECT session_remove('acme');
 DELETE FROM purge_log;
+DROP EXTENSION dblink;
