@@ -1,9 +1,9 @@
 -- Nothing is usable by PUBLIC after CREATE EXTENSION: no privilege on the
 -- schema, any table, sequence or routine; a role without grants gets 42501
 -- from every function; the README's application grants are enough to run
--- the key store.
+-- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(31);
+SELECT plan(59);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -14,6 +14,14 @@ SELECT is((SELECT count(*)::int FROM pg_proc p
            WHERE p.pronamespace = 'whatsapp_auth'::regnamespace
              AND (p.proacl IS NULL OR has_function_privilege('public', p.oid, 'EXECUTE'))),
   0, 'PUBLIC can execute no routine');
+
+SELECT function_privs_are('whatsapp_auth', p.proname,
+         (SELECT coalesce(array_agg(format_type(t, NULL) ORDER BY i), ARRAY[]::text[])
+            FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i)),
+         'public', ARRAY[]::text[], 'PUBLIC cannot execute ' || p.oid::regprocedure)
+  FROM pg_proc p
+ WHERE p.pronamespace = 'whatsapp_auth'::regnamespace AND p.prokind = 'f'
+ ORDER BY p.proname;
 
 CREATE ROLE wa_tap_nobody;
 CREATE ROLE wa_tap_app;
@@ -59,6 +67,32 @@ SET LOCAL ROLE wa_tap_app;
 SELECT lives_ok($$SELECT whatsapp_auth.creds_set('tap_app', '{}'); SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{}}}')$$,
   'the application grants are enough to write');
 SELECT is(whatsapp_auth.keys_get('tap_app', 'session', '{1.0}'), '{"1.0":{}}'::jsonb, 'and to read');
+RESET ROLE;
+
+-- The README's operations role: monitor, purge, change the TTL policy.
+CREATE ROLE wa_tap_ops;
+GRANT USAGE ON SCHEMA whatsapp_auth TO wa_tap_ops;
+GRANT SELECT ON ALL TABLES IN SCHEMA whatsapp_auth TO wa_tap_ops;
+GRANT DELETE, UPDATE (expires_at) ON whatsapp_auth.keys TO wa_tap_ops;
+GRANT INSERT, DELETE ON whatsapp_auth.purge_log TO wa_tap_ops;
+GRANT USAGE ON SEQUENCE whatsapp_auth.purge_log_id_seq TO wa_tap_ops;
+GRANT UPDATE, INSERT, DELETE ON whatsapp_auth.key_ttl TO wa_tap_ops;
+GRANT EXECUTE ON FUNCTION whatsapp_auth.health(text),
+  whatsapp_auth.purge_expired(interval, integer, bigint, boolean),
+  whatsapp_auth.schedule_purge(text, interval), whatsapp_auth.unschedule_purge() TO wa_tap_ops;
+GRANT EXECUTE ON PROCEDURE whatsapp_auth.purge(interval, integer, bigint) TO wa_tap_ops;
+UPDATE whatsapp_auth.keys SET expires_at = now() - interval '1 hour' WHERE company_id = 'tap_app';
+
+SET LOCAL ROLE wa_tap_ops;
+SELECT is(whatsapp_auth.health('tap_app')->>'total_keys', '1', 'the operations grants are enough for health(company)');
+SELECT lives_ok($$SELECT whatsapp_auth.health()$$, 'and for health()');
+SELECT is(whatsapp_auth.purge_expired(dry_run => true), 1::bigint, 'and for a dry run');
+SELECT is(whatsapp_auth.purge_expired(), 1::bigint, 'and for purge_expired()');
+SELECT lives_ok($$CALL whatsapp_auth.purge()$$, 'and for CALL purge()');
+SELECT lives_ok($$UPDATE whatsapp_auth.key_ttl SET ttl = '10 days' WHERE key_type = 'session'$$,
+  'and to change the TTL policy');
+SELECT throws_ok($$SELECT whatsapp_auth.keys_get('tap_app', 'session', '{1.0}')$$, '42501', NULL,
+  'but not to read keys through the key store');
 RESET ROLE;
 
 SELECT * FROM finish();
