@@ -264,7 +264,10 @@ wa_health(PG_FUNCTION_ARGS)
 	{
 		company_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 		wa_check_company_id(company_id);
+		wa_check_company_access(company_id);
 	}
+	else
+		wa_check_unpinned("health() of the whole store");
 
 	collect_figures(company_id, &figures);
 	if (company_id)

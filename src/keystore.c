@@ -92,6 +92,7 @@ company_arg(FunctionCallInfo fcinfo, int n)
 	char	   *company_id = text_to_cstring(required_text_arg(fcinfo, n, "company_id"));
 
 	wa_check_company_id(company_id);
+	wa_check_company_access(company_id);
 	return company_id;
 }
 

@@ -220,6 +220,7 @@ wa_purge_expired(PG_FUNCTION_ARGS)
 	TimestampTz cutoff;
 	int64		result;
 
+	wa_check_unpinned("purge_expired()");
 	purge_args(fcinfo, true, &a);
 	cutoff = purge_cutoff(&a);
 
@@ -254,6 +255,7 @@ wa_purge(PG_FUNCTION_ARGS)
 	TimestampTz cutoff;
 	int64		deleted = 0;
 
+	wa_check_unpinned("purge()");
 	purge_args(fcinfo, false, &a);
 	a.grace = DatumGetIntervalP(datumCopy(IntervalPGetDatum(a.grace), false, sizeof(Interval)));
 	cutoff = purge_cutoff(&a);

@@ -62,6 +62,7 @@ wa_schedule_purge(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("schedule and grace must not be null")));
 
+	wa_check_unpinned("schedule_purge()");
 	command = psprintf("CALL whatsapp_auth.purge(grace => %s)",
 					   quote_literal_cstr(DatumGetCString(DirectFunctionCall1(interval_out,
 																			  PG_GETARG_DATUM(1)))));
@@ -90,6 +91,7 @@ wa_unschedule_purge(PG_FUNCTION_ARGS)
 	bool		found;
 	int			rc;
 
+	wa_check_unpinned("unschedule_purge()");
 	SPI_connect();
 	require_pg_cron();
 	rc = SPI_execute_with_args("SELECT cron.unschedule(j.jobid) FROM cron.job j"

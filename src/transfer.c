@@ -57,6 +57,7 @@ wa_session_export(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	wa_check_company_id(company_id);
+	wa_check_company_access(company_id);
 	arg = CStringGetTextDatum(company_id);
 	SPI_connect();
 	wa_execute(&export_stmt, &arg, NULL, true, SPI_OK_SELECT);
@@ -121,6 +122,7 @@ wa_session_import(PG_FUNCTION_ARGS)
 		raise_bad_document("company_id", "a string");
 	company_id = pnstrdup(member.val.string.val, member.val.string.len);
 	wa_check_company_id(company_id);
+	wa_check_company_access(company_id);
 
 	if (doc_member(doc, "creds", &member) != NULL && member.type != jbvNull)
 	{
@@ -330,6 +332,7 @@ wa_import_legacy(PG_FUNCTION_ARGS)
 				key_rows,
 				skipped;
 
+	wa_check_unpinned("import_legacy()");
 	SPI_connect();
 	creds_rows = import_legacy_creds(auth_table);
 	key_rows = import_legacy_keys(keys_table, &skipped);

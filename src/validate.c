@@ -40,16 +40,23 @@ is_key_type_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
-void
-wa_check_company_id(const char *company_id)
+bool
+wa_company_id_is_valid(const char *company_id, int len)
 {
-	int			len = strlen(company_id);
 	int			i;
 	bool		ok = len >= 1 && len <= 50;
 
 	for (i = 0; ok && i < len; i++)
 		ok = is_company_char(company_id[i]);
-	if (!ok)
+	return ok;
+}
+
+void
+wa_check_company_id(const char *company_id)
+{
+	int			len = strlen(company_id);
+
+	if (!wa_company_id_is_valid(company_id, len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid company_id \"%s\"",

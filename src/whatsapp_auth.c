@@ -77,5 +77,18 @@ _PG_init(void)
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	/*
+	 * Per session or transaction, by the application itself: a pinned
+	 * connection cannot reach another company by mistake.  Not a boundary
+	 * against a role that can run its own SQL (it can reset the setting).
+	 */
+	DefineCustomStringVariable("whatsapp_auth.company_id",
+							   "Pins the session to one company: other companies are refused and hidden.",
+							   "Empty pins no company.",
+							   &wa_pinned_company,
+							   "",
+							   PGC_USERSET, 0,
+							   wa_check_pinned_company, NULL, NULL);
+
 	MarkGUCPrefixReserved("whatsapp_auth");
 }

@@ -9,6 +9,7 @@
 
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 
 /* Settings (whatsapp_auth.c) */
@@ -19,7 +20,14 @@ extern int	wa_expired_count_warn;
 extern int	wa_purge_overdue_after;
 extern int	wa_purge_log_retention;
 
+/* Tenant pinning (tenant.c): whatsapp_auth.company_id; each check raises 42501. */
+extern char *wa_pinned_company;
+extern bool wa_check_pinned_company(char **newval, void **extra, GucSource source);
+extern void wa_check_company_access(const char *company_id);
+extern void wa_check_unpinned(const char *what);
+
 /* Identifier checks (validate.c); each raises 22023 naming the value. */
+extern bool wa_company_id_is_valid(const char *company_id, int len);
 extern void wa_check_company_id(const char *company_id);
 extern void wa_check_key_type(const char *key_type, int len);
 extern void wa_check_key_id(const char *key_id, int len);
