@@ -3,7 +3,7 @@
 -- from every function; the README's application grants are enough to run
 -- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(59);
+SELECT plan(61);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -22,6 +22,16 @@ SELECT function_privs_are('whatsapp_auth', p.proname,
   FROM pg_proc p
  WHERE p.pronamespace = 'whatsapp_auth'::regnamespace AND p.prokind = 'f'
  ORDER BY p.proname;
+
+-- The routines run with the caller's privileges, so the grants above and
+-- the row level security policies decide what a role reaches; a SECURITY
+-- DEFINER routine would have to pin its search_path.
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'whatsapp_auth'::regnamespace AND prosecdef),
+  0, 'no routine is SECURITY DEFINER');
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'whatsapp_auth'::regnamespace
+             AND prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+             AND NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
+  0, 'every PL/pgSQL routine pins search_path = pg_catalog, pg_temp');
 
 CREATE ROLE wa_tap_nobody;
 CREATE ROLE wa_tap_app;
