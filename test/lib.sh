@@ -19,12 +19,13 @@ as_cluster_owner() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Extra packages a caller needs come as arguments.
 install_packages() {
-	say "installing PostgreSQL 15, server headers, pg_cron, pgTAP"
+	say "installing PostgreSQL 15, server headers, pg_cron, pgTAP $*"
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
 		make gcc libc6-dev postgresql-15 postgresql-server-dev-15 \
-		postgresql-15-cron postgresql-15-pgtap pgtap
+		postgresql-15-cron postgresql-15-pgtap pgtap "$@"
 	command -v node >/dev/null && command -v npm >/dev/null || {
 		echo "Node.js 20 and npm are needed for the end-to-end tests" >&2; exit 1; }
 }
