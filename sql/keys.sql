@@ -26,9 +26,27 @@ SELECT * FROM keys_set('acme', '{"pre-key":{"1":null,"999":null}}');
 SELECT * FROM keys_set('acme', '{}');
 SELECT * FROM keys_set('acme', '{"session":{}}');
 
--- expiry from key_ttl on every write: exact type, else '*', NULL = never
-SELECT key_type, expires_at - updated_at AS ttl
-FROM keys WHERE company_id = 'acme' GROUP BY 1, 2 ORDER BY 1;
+-- expiry from key_ttl on every write: exact type, else '*', NULL = never;
+-- rounded up to the next whole hour (UTC)
+SELECT key_type, key_ttl(key_type) AS ttl,
+       bool_and(expires_at = date_bin('1 hour', updated_at + key_ttl(key_type) + interval '1 hour'
+                                      - interval '1 microsecond', timestamptz '2000-01-01 00:00+00')) AS on_next_hour,
+       bool_and(expires_at - updated_at >= key_ttl(key_type)
+                AND expires_at - updated_at < key_ttl(key_type) + interval '1 hour') AS within_hour_of_ttl
+FROM keys WHERE company_id = 'acme' GROUP BY 1 ORDER BY 1;
+
+-- a rewrite within the hour keeps expires_at, so it changes no indexed
+-- column: a HOT update, no new index entry (one transaction, so one hour)
+BEGIN;
+SELECT * FROM keys_set('acme', '{"session":{"hot.0":{"written":1}}}');
+CREATE TEMP TABLE first_write AS
+  SELECT expires_at FROM keys WHERE company_id = 'acme' AND key_type = 'session' AND key_id = 'hot.0';
+SELECT * FROM keys_set('acme', '{"session":{"hot.0":{"written":2}}}');
+SELECT k.value, k.expires_at = f.expires_at AS same_expiry,
+       pg_stat_get_xact_tuples_hot_updated('keys'::regclass) AS hot_updates
+FROM keys k, first_write f WHERE k.company_id = 'acme' AND k.key_type = 'session' AND k.key_id = 'hot.0';
+COMMIT;
+SELECT * FROM keys_set('acme', '{"session":{"hot.0":null}}');
 
 -- expired keys are invisible before any purge
 UPDATE keys SET expires_at = now() - interval '1 second'

@@ -48,7 +48,10 @@ INSERT INTO public.legacy_keys VALUES
 SELECT import_legacy('public.legacy_auth', 'public.legacy_keys');
 -- idempotent
 SELECT import_legacy('public.legacy_auth', 'public.legacy_keys');
-SELECT key_type, key_id, value, expires_at - updated_at AS ttl FROM keys WHERE company_id = 'old' ORDER BY 1, 2;
+SELECT key_type, key_id, value, key_ttl(key_type) AS ttl,
+       expires_at = date_bin('1 hour', updated_at + key_ttl(key_type) + interval '1 hour'
+                             - interval '1 microsecond', timestamptz '2000-01-01 00:00+00') AS on_next_hour
+FROM keys WHERE company_id = 'old' ORDER BY 1, 2;
 SELECT creds_get('old');
 SELECT creds_get('nocreds') IS NULL AS no_creds_row;
 -- a bad row stops the import; nothing of it is kept

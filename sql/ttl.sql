@@ -17,7 +17,10 @@ SELECT extcondition FROM pg_extension WHERE extname = 'whatsapp_auth';
 
 -- writes use the policy in force
 SELECT * FROM keys_set('ttl', '{"session":{"a.0":{}},"sender-key":{"g::a::1":{}},"device-list":{"a":[]},"x":{"1":{}}}');
-SELECT key_type, expires_at - updated_at AS ttl FROM keys WHERE company_id = 'ttl' ORDER BY 1;
+SELECT key_type, key_ttl(key_type) AS ttl,
+       expires_at = date_bin('1 hour', updated_at + key_ttl(key_type) + interval '1 hour'
+                             - interval '1 microsecond', timestamptz '2000-01-01 00:00+00') AS on_next_hour
+FROM keys WHERE company_id = 'ttl' ORDER BY 1;
 
 -- the statement that restores the policy of the client-side store this replaces
 UPDATE key_ttl SET ttl = CASE WHEN key_type IN ('lid-mapping', 'pre-key', 'session', 'sender-key')

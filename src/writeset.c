@@ -9,6 +9,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -26,15 +27,14 @@
 static WaStatement upsert_stmt = {
 	"INSERT INTO whatsapp_auth.keys AS k"
 	" (company_id, key_type, key_id, value, updated_at, expires_at)"
-	" SELECT $1, w.key_type, w.key_id, w.value, pg_catalog.now(),"
-	"        pg_catalog.now() " WA_OP("+") " w.ttl"
+	" SELECT $1, w.key_type, w.key_id, w.value, pg_catalog.now(), w.expires_at"
 	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
 	"                 pg_catalog.unnest($4), pg_catalog.unnest($5))"
-	"      AS w(key_type, key_id, value, ttl)"
+	"      AS w(key_type, key_id, value, expires_at)"
 	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
 	" SET value = excluded.value, updated_at = excluded.updated_at,"
 	"     expires_at = excluded.expires_at",
-	5, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, INTERVALARRAYOID}, NULL
+	5, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID}, NULL
 };
 
 static WaStatement delete_stmt = {
@@ -53,12 +53,20 @@ static WaStatement ttl_stmt = {
 	1, {TEXTOID}, NULL
 };
 
-/* TTL of one key type, looked up once per call. */
+/*
+ * Expiry is rounded up to a whole hour (UTC): a key rewritten within the
+ * hour keeps its expires_at, so the rewrite changes no indexed column and
+ * can be a HOT update, with no new index entries and no index bloat.  A key
+ * lives at least its TTL after its last write and less than an hour more.
+ */
+#define EXPIRY_STEP USECS_PER_HOUR
+
+/* Expiry of the writes of one key type, computed once per call. */
 typedef struct TtlEntry
 {
 	const char *key_type;
 	bool		expires;
-	Interval	ttl;
+	TimestampTz expires_at;
 } TtlEntry;
 
 /*
@@ -215,12 +223,30 @@ wa_ttl_lookup(const char *key_type, Interval *ttl)
 	return !isnull;
 }
 
-/* TTL of a type through the call's cache (a call rarely has more than two). */
+/* now() + ttl, rounded up to the next EXPIRY_STEP boundary */
+static TimestampTz
+expiry_after(Interval *ttl)
+{
+	TimestampTz exact = DatumGetTimestampTz(
+		DirectFunctionCall2(timestamptz_pl_interval,
+							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+							IntervalPGetDatum(ttl)));
+	TimestampTz past = exact % EXPIRY_STEP;
+
+	if (past < 0)
+		past += EXPIRY_STEP;
+	if (past == 0 || exact > END_TIMESTAMP - EXPIRY_STEP)
+		return exact;
+	return exact + (EXPIRY_STEP - past);
+}
+
+/* Expiry of a type through the call's cache (a call rarely has more than two). */
 static TtlEntry *
 ttl_cached(List **cache, const char *key_type)
 {
 	ListCell   *lc;
 	TtlEntry   *e;
+	Interval	ttl;
 
 	foreach(lc, *cache)
 	{
@@ -230,7 +256,9 @@ ttl_cached(List **cache, const char *key_type)
 	}
 	e = palloc(sizeof(TtlEntry));
 	e->key_type = key_type;
-	e->expires = wa_ttl_lookup(key_type, &e->ttl);
+	e->expires = wa_ttl_lookup(key_type, &ttl);
+	if (e->expires)
+		e->expires_at = expiry_after(&ttl);
 	*cache = lappend(*cache, e);
 	return e;
 }
@@ -246,8 +274,8 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 	Datum	   *types = palloc(sizeof(Datum) * n);
 	Datum	   *ids = palloc(sizeof(Datum) * n);
 	Datum	   *values = palloc(sizeof(Datum) * n);
-	Datum	   *ttls = palloc(sizeof(Datum) * n);
-	bool	   *ttl_nulls = palloc(sizeof(bool) * n);
+	Datum	   *expiries = palloc(sizeof(Datum) * n);
+	bool	   *never = palloc(sizeof(bool) * n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	Datum		args[5];
@@ -260,15 +288,15 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 		types[i] = CStringGetTextDatum(writes[i].key_type);
 		ids[i] = CStringGetTextDatum(writes[i].key_id);
 		values[i] = JsonbPGetDatum(writes[i].value);
-		ttl_nulls[i] = !ttl->expires;
-		ttls[i] = IntervalPGetDatum(&ttl->ttl);
+		never[i] = !ttl->expires;
+		expiries[i] = TimestampTzGetDatum(ttl->expires_at);
 	}
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[3] = PointerGetDatum(construct_array(values, n, JSONBOID, -1, false, TYPALIGN_INT));
-	args[4] = PointerGetDatum(construct_md_array(ttls, ttl_nulls, 1, dims, lbs, INTERVALOID,
-												 sizeof(Interval), false, TYPALIGN_DOUBLE));
+	args[4] = PointerGetDatum(construct_md_array(expiries, never, 1, dims, lbs, TIMESTAMPTZOID,
+												 sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
 	wa_execute(&upsert_stmt, args, NULL, false, SPI_OK_INSERT);
 	return SPI_processed;
 }

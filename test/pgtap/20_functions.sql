@@ -51,17 +51,22 @@ SELECT is(whatsapp_auth.keys_get('tap', 'lid-mapping', '{a}'), '{"a":"b"}'::json
 -- expiry
 SELECT is((SELECT expires_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_type = 'pre-key'), NULL,
   'pre-keys never expire');
-SELECT is((SELECT expires_at - updated_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_id = 'b.0'),
-  interval '7 days', 'sessions expire after 7 days');
-SELECT is((SELECT expires_at - updated_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_type = 'device-list'),
-  interval '14 days', 'other types take the * row');
+CREATE FUNCTION pg_temp.next_hour(t timestamptz) RETURNS timestamptz LANGUAGE sql
+  AS $$SELECT date_bin('1 hour', t + interval '1 hour' - interval '1 microsecond', timestamptz '2000-01-01 00:00+00')$$;
+SELECT is((SELECT expires_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_id = 'b.0'),
+  (SELECT pg_temp.next_hour(updated_at + interval '7 days') FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_id = 'b.0'),
+  'sessions expire 7 days after the write, rounded up to the hour');
+SELECT is((SELECT expires_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_type = 'device-list'),
+  (SELECT pg_temp.next_hour(updated_at + interval '14 days') FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_type = 'device-list'),
+  'other types take the * row');
 UPDATE whatsapp_auth.keys SET expires_at = now() - interval '1 second' WHERE company_id = 'tap' AND key_id = 'a.0';
 SELECT is(whatsapp_auth.keys_get('tap', 'session', '{a.0,b.0}'), '{"b.0":{"s":2}}'::jsonb,
   'an expired key is invisible before any purge');
 UPDATE whatsapp_auth.key_ttl SET ttl = '1 day' WHERE key_type = 'session';
 SELECT whatsapp_auth.keys_set('tap', '{"session":{"c.0":{}}}');
-SELECT is((SELECT expires_at - updated_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_id = 'c.0'),
-  interval '1 day', 'the next write uses an edited TTL');
+SELECT is((SELECT expires_at FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_id = 'c.0'),
+  (SELECT pg_temp.next_hour(updated_at + interval '1 day') FROM whatsapp_auth.keys WHERE company_id = 'tap' AND key_id = 'c.0'),
+  'the next write uses an edited TTL');
 SELECT is(whatsapp_auth.key_ttl('session'), interval '1 day', 'key_ttl reads the policy');
 SELECT is(whatsapp_auth.key_ttl('pre-key'), NULL, 'key_ttl: NULL = never');
 
