@@ -35,6 +35,20 @@ SELECT key_type, key_ttl(key_type) AS ttl,
                 AND expires_at - updated_at < key_ttl(key_type) + interval '1 hour') AS within_hour_of_ttl
 FROM keys WHERE company_id = 'acme' GROUP BY 1 ORDER BY 1;
 
+-- a call that writes one key takes a single-row statement, a call of
+-- several one statement over arrays: both leave the same rows
+BEGIN;
+SELECT * FROM keys_set('one_by_one', '{"pre-key":{"1":{"k":{"type":"Buffer","data":[1,2]}}}}');
+SELECT * FROM keys_set('one_by_one', '{"session":{"1.0":{"s":1}}}');
+SELECT * FROM keys_set('one_by_one', '{"lid-mapping":{"1_reverse":"79001"}}');
+SELECT * FROM keys_set('all_at_once', '{"pre-key":{"1":{"k":{"type":"Buffer","data":[1,2]}}},"session":{"1.0":{"s":1}},"lid-mapping":{"1_reverse":"79001"}}');
+SELECT a.key_type, a.key_id, a.value, a.value = b.value AS same_value,
+       a.expires_at IS NOT DISTINCT FROM b.expires_at AS same_expiry, a.expires_at IS NULL AS never
+FROM keys a JOIN keys b ON b.company_id = 'all_at_once' AND (b.key_type, b.key_id) = (a.key_type, a.key_id)
+WHERE a.company_id = 'one_by_one' ORDER BY 1, 2;
+COMMIT;
+SELECT session_remove('one_by_one') + session_remove('all_at_once') AS removed;
+
 -- a rewrite within the hour keeps expires_at, so it changes no indexed
 -- column: a HOT update, no new index entry (one transaction, so one hour)
 BEGIN;

@@ -110,8 +110,8 @@ typedef struct Verdict
 } Verdict;
 
 /* The text is filled in on first use, from HEALTH_SQL. */
-static WaStatement tenant_stmt = {NULL, 1, {TEXTOID}, NULL};
-static WaStatement store_stmt = {NULL, 0, {InvalidOid}, NULL};
+static WaStatement tenant_stmt = {NULL, 1, {TEXTOID}, NULL, 0};
+static WaStatement store_stmt = {NULL, 0, {InvalidOid}, NULL, 0};
 
 static WaStatement *
 health_statement(bool tenant)

@@ -478,19 +478,43 @@ push_canonical_tree(JsonbParseState **state, JsonbContainer *jc, const WaPath *p
 }
 
 /*
- * The canonical, standalone jsonb of a value: a scalar, or a container as
- * jbvBinary (e.g. one member of the keys_set document).  Values already in
- * canonical form are copied, not rebuilt.
+ * The canonical form of a value (a scalar, or a container as jbvBinary, e.g.
+ * one member of the keys_set document) as a jsonb container of *len bytes.
+ * A value in canonical form already, the common case, is returned in place:
+ * no copy.
  */
+JsonbContainer *
+wa_canonical_container(JsonbValue *value, const WaPath *path, uint32 *len)
+{
+	JsonbParseState *state = NULL;
+	Jsonb	   *built;
+
+	if (value->type == jbvBinary &&
+		(JsonContainerIsScalar(value->val.binary.data) ||
+		 check_tree(value->val.binary.data, path)))
+	{
+		*len = value->val.binary.len;
+		return value->val.binary.data;
+	}
+	if (value->type == jbvBinary)
+		built = JsonbValueToJsonb(push_canonical_tree(&state, value->val.binary.data, path));
+	else
+		built = JsonbValueToJsonb(value);
+	*len = VARSIZE(built) - VARHDRSZ;
+	return &built->root;
+}
+
+/* The canonical form of a value as a standalone jsonb. */
 Jsonb *
 wa_normalize_jsonb_value(JsonbValue *value, const WaPath *path)
 {
-	JsonbParseState *state = NULL;
+	uint32		len;
+	JsonbContainer *container = wa_canonical_container(value, path, &len);
+	Jsonb	   *out = palloc(VARHDRSZ + len);
 
-	if (value->type != jbvBinary || JsonContainerIsScalar(value->val.binary.data) ||
-		check_tree(value->val.binary.data, path))
-		return JsonbValueToJsonb(value);
-	return JsonbValueToJsonb(push_canonical_tree(&state, value->val.binary.data, path));
+	SET_VARSIZE(out, VARHDRSZ + len);
+	memcpy(&out->root, container, len);
+	return out;
 }
 
 /* wa_normalize_jsonb_value() for a whole document. */
@@ -509,10 +533,8 @@ wa_normalize_value(Jsonb *doc, const WaPath *path)
 
 /* Values over whatsapp_auth.max_value_size are refused with 54000. */
 void
-wa_check_value_size(Jsonb *value, const WaPath *path)
+wa_check_value_size(Size size, const WaPath *path)
 {
-	Size		size = VARSIZE(value);
-
 	if (size > (Size) wa_max_value_size)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

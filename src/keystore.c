@@ -34,7 +34,7 @@ PG_FUNCTION_INFO_V1(wa_key_ttl);
 static WaStatement creds_get_stmt = {
 	"SELECT c.creds FROM whatsapp_auth.creds c"
 	" WHERE c.company_id " WA_OP("=") " $1",
-	1, {TEXTOID}, NULL
+	1, {TEXTOID}, NULL, WA_GENERIC_PLAN
 };
 
 static WaStatement creds_set_stmt = {
@@ -42,7 +42,7 @@ static WaStatement creds_set_stmt = {
 	" VALUES ($1, $2, pg_catalog.now(), pg_catalog.now())"
 	" ON CONFLICT (company_id) DO UPDATE"
 	" SET creds = excluded.creds, updated_at = excluded.updated_at",
-	2, {TEXTOID, JSONBOID}, NULL
+	2, {TEXTOID, JSONBOID}, NULL, WA_GENERIC_PLAN
 };
 
 static WaStatement keys_get_stmt = {
@@ -52,12 +52,12 @@ static WaStatement keys_get_stmt = {
 	" AND k.key_type " WA_OP("=") " $2"
 	" AND k.key_id " WA_OP("=") " ANY ($3)"
 	" AND (k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now())",
-	3, {TEXTOID, TEXTOID, TEXTARRAYOID}, NULL
+	3, {TEXTOID, TEXTOID, TEXTARRAYOID}, NULL, WA_GENERIC_PLAN
 };
 
 static WaStatement keys_clear_stmt = {
 	"DELETE FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1",
-	1, {TEXTOID}, NULL
+	1, {TEXTOID}, NULL, 0
 };
 
 static WaStatement session_remove_stmt = {
@@ -67,7 +67,7 @@ static WaStatement session_remove_stmt = {
 	"           WHERE c.company_id " WA_OP("=") " $1 RETURNING 1)"
 	" SELECT (SELECT pg_catalog.count(*) FROM k) " WA_OP("+")
 	"        (SELECT pg_catalog.count(*) FROM c)",
-	1, {TEXTOID}, NULL
+	1, {TEXTOID}, NULL, 0
 };
 
 /*
@@ -199,7 +199,7 @@ wa_creds_set(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("creds of company \"%s\" must be a JSON object", company_id)));
 	creds = wa_normalize_value(creds, NULL);
-	wa_check_value_size(creds, NULL);
+	wa_check_value_size(VARSIZE(creds), NULL);
 
 	SPI_connect();
 	wa_store_creds(company_id, creds);
@@ -380,9 +380,7 @@ wa_key_ttl(PG_FUNCTION_ARGS)
 
 	if (strcmp(key_type, "*") != 0)
 		wa_check_key_type(key_type, strlen(key_type));
-	SPI_connect();
 	expires = wa_ttl_lookup(key_type, ttl);
-	SPI_finish();
 	if (!expires)
 		PG_RETURN_NULL();
 	PG_RETURN_INTERVAL_P(ttl);

@@ -40,26 +40,26 @@ static WaStatement batch_stmt = {
 	" AND k.key_type " WA_OP("=") " b.key_type"
 	" AND k.key_id " WA_OP("=") " b.key_id"
 	" AND k.expires_at " WA_OP("<") " $1",
-	2, {TIMESTAMPTZOID, INT8OID}, NULL
+	2, {TIMESTAMPTZOID, INT8OID}, NULL, 0
 };
 
 static WaStatement count_stmt = {
 	"SELECT pg_catalog.count(*) FROM ("
 	"  SELECT FROM whatsapp_auth.keys k WHERE k.expires_at " WA_OP("<") " $1 LIMIT $2) s",
-	2, {TIMESTAMPTZOID, INT8OID}, NULL
+	2, {TIMESTAMPTZOID, INT8OID}, NULL, 0
 };
 
 static WaStatement log_stmt = {
 	"INSERT INTO whatsapp_auth.purge_log"
 	" (started_at, finished_at, role, grace, batch_size, max_rows, deleted, dry_run)"
 	" VALUES ($1, pg_catalog.clock_timestamp(), CURRENT_USER, $2, $3, $4, $5, $6)",
-	6, {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID}, NULL
+	6, {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID}, NULL, 0
 };
 
 static WaStatement trim_log_stmt = {
 	"DELETE FROM whatsapp_auth.purge_log l"
 	" WHERE l.started_at " WA_OP("<") " (pg_catalog.now() " WA_OP("-") " $1)",
-	1, {INTERVALOID}, NULL
+	1, {INTERVALOID}, NULL, 0
 };
 
 /* One purge call's arguments. */

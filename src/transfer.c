@@ -38,13 +38,13 @@ static WaStatement export_stmt = {
 	"         FROM whatsapp_auth.keys s WHERE s.company_id " WA_OP("=") " $1"
 	"         AND (s.expires_at IS NULL OR s.expires_at " WA_OP(">") " pg_catalog.now())"
 	"         GROUP BY s.key_type) t) k",
-	1, {TEXTOID}, NULL
+	1, {TEXTOID}, NULL, 0
 };
 
 static WaStatement has_state_stmt = {
 	"SELECT EXISTS (SELECT FROM whatsapp_auth.creds c WHERE c.company_id " WA_OP("=") " $1)"
 	"    OR EXISTS (SELECT FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1)",
-	1, {TEXTOID}, NULL
+	1, {TEXTOID}, NULL, 0
 };
 
 /* SQL function: session_export(company_id text) returns jsonb */
@@ -129,7 +129,7 @@ wa_session_import(PG_FUNCTION_ARGS)
 		if (member.type != jbvBinary || !JsonContainerIsObject(member.val.binary.data))
 			raise_bad_document("creds", "a JSON object or null");
 		creds = wa_normalize_jsonb_value(&member, &creds_path);
-		wa_check_value_size(creds, &creds_path);
+		wa_check_value_size(VARSIZE(creds), &creds_path);
 	}
 	if (doc_member(doc, "keys", &member) != NULL && member.type != jbvNull)
 	{
@@ -210,7 +210,7 @@ import_legacy_creds(const char *auth_table)
 					 errmsg("creds of company \"%s\" in %s is not a JSON object",
 							company_id, auth_table)));
 		creds = wa_normalize_value(creds, NULL);
-		wa_check_value_size(creds, NULL);
+		wa_check_value_size(VARSIZE(creds), NULL);
 		wa_store_creds(company_id, creds);
 		imported++;
 	}

@@ -49,7 +49,9 @@ extern char *wa_path_string(const WaPath *path);
 /* Buffer-aware JSONB (jsonb_buffers.c) */
 extern Jsonb *wa_normalize_value(Jsonb *doc, const WaPath *path);
 extern Jsonb *wa_normalize_jsonb_value(JsonbValue *value, const WaPath *path);
-extern void wa_check_value_size(Jsonb *value, const WaPath *path);
+extern JsonbContainer *wa_canonical_container(JsonbValue *value, const WaPath *path,
+											  uint32 *len);
+extern void wa_check_value_size(Size size, const WaPath *path);
 
 /*
  * Kept SPI plans (spi_plans.c).  Statements are schema-qualified, operators
@@ -64,7 +66,16 @@ typedef struct WaStatement
 	int			nargs;
 	Oid			argtypes[6];
 	SPIPlanPtr	plan;			/* prepared on first use, kept */
+	int			cursor_options; /* WA_GENERIC_PLAN: never planned per call */
 } WaStatement;
+
+/*
+ * For the statements run on every key call, whose best plan does not depend
+ * on the arguments: one plan per backend instead of the plan cache's first
+ * five custom plans, each of which copies the arguments (a whole batch of
+ * values) into the plan.
+ */
+#define WA_GENERIC_PLAN CURSOR_OPT_GENERIC_PLAN
 
 extern SPIPlanPtr wa_kept_plan(WaStatement *stmt);
 extern void wa_execute(WaStatement *stmt, Datum *values, const char *nulls,
@@ -79,7 +90,8 @@ typedef struct WaKeyWrite
 {
 	char	   *key_type;
 	char	   *key_id;
-	Jsonb	   *value;			/* canonical; NULL deletes */
+	JsonbContainer *value;		/* canonical; NULL deletes */
+	uint32		value_len;		/* bytes in value */
 	int			ord;			/* position in the input */
 } WaKeyWrite;
 
@@ -96,7 +108,10 @@ extern void wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data,
 									 const WaPath *path);
 extern void wa_writeset_apply(const char *company_id, WaWriteSet *set,
 							  uint64 *upserted, uint64 *deleted);
+
+/* TTL policy (ttl.c) */
 extern bool wa_ttl_lookup(const char *key_type, Interval *ttl);
+extern TimestampTz wa_expiry_after(Interval *ttl);
 
 /* A jsonb object from stored values, copied in without decoding (jsonb_object.c) */
 typedef struct WaJsonbPair

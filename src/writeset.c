@@ -9,32 +9,42 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "whatsapp_auth.h"
 
 /*
- * The arrays are in lock order already, a function scan returns their
- * elements in that order and INSERT consumes its input as it comes: no
- * ORDER BY, whose sort of a large call would spill to disk.
+ * The arrays are in lock order already and INSERT consumes its input as it
+ * comes: no ORDER BY, whose sort of a large call would spill to disk.  The
+ * unnests are in the select list, where they advance in step and stream
+ * their elements; in FROM, each would first be copied into a tuplestore.
  */
 static WaStatement upsert_stmt = {
 	"INSERT INTO whatsapp_auth.keys AS k"
 	" (company_id, key_type, key_id, value, updated_at, expires_at)"
-	" SELECT $1, w.key_type, w.key_id, w.value, pg_catalog.now(), w.expires_at"
-	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
-	"                 pg_catalog.unnest($4), pg_catalog.unnest($5))"
-	"      AS w(key_type, key_id, value, expires_at)"
+	" SELECT $1, pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	"        pg_catalog.unnest($4), pg_catalog.now(), pg_catalog.unnest($5)"
 	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
 	" SET value = excluded.value, updated_at = excluded.updated_at,"
 	"     expires_at = excluded.expires_at",
-	5, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID}, NULL
+	5, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID}, NULL, WA_GENERIC_PLAN
+};
+
+/* The same upsert for a call that writes one key: no arrays to build or unnest. */
+static WaStatement upsert_one_stmt = {
+	"INSERT INTO whatsapp_auth.keys AS k"
+	" (company_id, key_type, key_id, value, updated_at, expires_at)"
+	" VALUES ($1, $2, $3, $4, pg_catalog.now(), $5)"
+	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
+	" SET value = excluded.value, updated_at = excluded.updated_at,"
+	"     expires_at = excluded.expires_at",
+	5, {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID}, NULL, WA_GENERIC_PLAN
 };
 
 static WaStatement delete_stmt = {
@@ -42,24 +52,8 @@ static WaStatement delete_stmt = {
 	" WHERE k.company_id " WA_OP("=") " $1"
 	" AND k.key_type " WA_OP("=") " $2"
 	" AND k.key_id " WA_OP("=") " $3",
-	3, {TEXTOID, TEXTOID, TEXTOID}, NULL
+	3, {TEXTOID, TEXTOID, TEXTOID}, NULL, WA_GENERIC_PLAN
 };
-
-/* the exact type's row if there is one, else the '*' row */
-static WaStatement ttl_stmt = {
-	"SELECT t.ttl FROM whatsapp_auth.key_ttl t"
-	" WHERE t.key_type " WA_OP("=") " $1 OR t.key_type " WA_OP("=") " '*'"
-	" ORDER BY t.key_type " WA_OP("=") " '*' LIMIT 1",
-	1, {TEXTOID}, NULL
-};
-
-/*
- * Expiry is rounded up to a whole hour (UTC): a key rewritten within the
- * hour keeps its expires_at, so the rewrite changes no indexed column and
- * can be a HOT update, with no new index entries and no index bloat.  A key
- * lives at least its TTL after its last write and less than an hour more.
- */
-#define EXPIRY_STEP USECS_PER_HOUR
 
 /* Expiry of the writes of one key type, computed once per call. */
 typedef struct TtlEntry
@@ -82,13 +76,14 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 				JsonbValue *value, const WaPath *path)
 {
 	WaKeyWrite *w;
-	Jsonb	   *canonical = NULL;
+	JsonbContainer *canonical = NULL;
+	uint32		len = 0;
 
 	wa_check_key_id(key_id, strlen(key_id));
 	if (value != NULL && value->type != jbvNull)
 	{
-		canonical = wa_normalize_jsonb_value(value, path);
-		wa_check_value_size(canonical, path);
+		canonical = wa_canonical_container(value, path, &len);
+		wa_check_value_size(VARHDRSZ + len, path);
 	}
 
 	if (set->count == set->capacity)
@@ -102,6 +97,7 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	w->key_type = key_type;
 	w->key_id = key_id;
 	w->value = canonical;
+	w->value_len = len;
 	w->ord = set->count++;
 }
 
@@ -204,42 +200,6 @@ writeset_sort(WaWriteSet *set)
 	set->count = kept;
 }
 
-/*
- * TTL policy
- */
-
-/* Does key_type expire, and after how long (exact row, else '*')? */
-bool
-wa_ttl_lookup(const char *key_type, Interval *ttl)
-{
-	Datum		arg = CStringGetTextDatum(key_type);
-	Datum		d;
-	bool		isnull;
-
-	wa_execute(&ttl_stmt, &arg, NULL, true, SPI_OK_SELECT);
-	d = wa_first_value(&isnull);
-	if (!isnull)
-		*ttl = *DatumGetIntervalP(d);
-	return !isnull;
-}
-
-/* now() + ttl, rounded up to the next EXPIRY_STEP boundary */
-static TimestampTz
-expiry_after(Interval *ttl)
-{
-	TimestampTz exact = DatumGetTimestampTz(
-		DirectFunctionCall2(timestamptz_pl_interval,
-							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-							IntervalPGetDatum(ttl)));
-	TimestampTz past = exact % EXPIRY_STEP;
-
-	if (past < 0)
-		past += EXPIRY_STEP;
-	if (past == 0 || exact > END_TIMESTAMP - EXPIRY_STEP)
-		return exact;
-	return exact + (EXPIRY_STEP - past);
-}
-
 /* Expiry of a type through the call's cache (a call rarely has more than two). */
 static TtlEntry *
 ttl_cached(List **cache, const char *key_type)
@@ -258,7 +218,7 @@ ttl_cached(List **cache, const char *key_type)
 	e->key_type = key_type;
 	e->expires = wa_ttl_lookup(key_type, &ttl);
 	if (e->expires)
-		e->expires_at = expiry_after(&ttl);
+		e->expires_at = wa_expiry_after(&ttl);
 	*cache = lappend(*cache, e);
 	return e;
 }
@@ -267,13 +227,72 @@ ttl_cached(List **cache, const char *key_type)
  * Storage
  */
 
+/*
+ * The jsonb[] of the values of writes[0..n-1], built from their containers
+ * in one pass: construct_array() would want each as a standalone jsonb
+ * first, a copy of every value that it would then copy again.
+ */
+static ArrayType *
+value_array(const WaKeyWrite *writes, int n)
+{
+	Size		bytes = ARR_OVERHEAD_NONULLS(1);
+	ArrayType  *array;
+	char	   *p;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		bytes += INTALIGN(VARHDRSZ + writes[i].value_len);
+	if (!AllocSizeIsValid(bytes))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the values of one call total %zu bytes, more than the %zu a call can write",
+						bytes, (Size) MaxAllocSize)));
+	array = palloc(bytes);
+	SET_VARSIZE(array, bytes);
+	array->ndim = 1;
+	array->dataoffset = 0;
+	array->elemtype = JSONBOID;
+	ARR_DIMS(array)[0] = n;
+	ARR_LBOUND(array)[0] = 1;
+	p = ARR_DATA_PTR(array);
+	for (i = 0; i < n; i++)
+	{
+		Size		size = VARHDRSZ + writes[i].value_len;
+
+		SET_VARSIZE(p, size);
+		memcpy(p + VARHDRSZ, writes[i].value, writes[i].value_len);
+		memset(p + size, 0, INTALIGN(size) - size);
+		p += INTALIGN(size);
+	}
+	return array;
+}
+
+/* Upsert one key. */
+static uint64
+upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
+{
+	TtlEntry   *ttl = ttl_cached(ttl_cache, w->key_type);
+	Jsonb	   *value = palloc(VARHDRSZ + w->value_len);
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ttl->expires ? ' ' : 'n'};
+
+	SET_VARSIZE(value, VARHDRSZ + w->value_len);
+	memcpy(&value->root, w->value, w->value_len);
+	args[0] = CStringGetTextDatum(company_id);
+	args[1] = CStringGetTextDatum(w->key_type);
+	args[2] = CStringGetTextDatum(w->key_id);
+	args[3] = JsonbPGetDatum(value);
+	args[4] = TimestampTzGetDatum(ttl->expires_at);
+	wa_execute(&upsert_one_stmt, args, nulls, false, SPI_OK_INSERT);
+	return SPI_processed;
+}
+
 /* Upsert writes[0..n-1] (all with values, in lock order) in one statement. */
 static uint64
 upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 {
 	Datum	   *types = palloc(sizeof(Datum) * n);
 	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *values = palloc(sizeof(Datum) * n);
 	Datum	   *expiries = palloc(sizeof(Datum) * n);
 	bool	   *never = palloc(sizeof(bool) * n);
 	int			dims[1] = {n};
@@ -287,14 +306,13 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 
 		types[i] = CStringGetTextDatum(writes[i].key_type);
 		ids[i] = CStringGetTextDatum(writes[i].key_id);
-		values[i] = JsonbPGetDatum(writes[i].value);
 		never[i] = !ttl->expires;
 		expiries[i] = TimestampTzGetDatum(ttl->expires_at);
 	}
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[3] = PointerGetDatum(construct_array(values, n, JSONBOID, -1, false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(value_array(writes, n));
 	args[4] = PointerGetDatum(construct_md_array(expiries, never, 1, dims, lbs, TIMESTAMPTZOID,
 												 sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
 	wa_execute(&upsert_stmt, args, NULL, false, SPI_OK_INSERT);
@@ -338,7 +356,9 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 
 		if (i == set->count || is_delete)
 		{
-			if (i > start)
+			if (i - start == 1)
+				*upserted += upsert_one(company_id, &set->writes[start], &ttl_cache);
+			else if (i > start)
 				*upserted += upsert_run(company_id, &set->writes[start], i - start, &ttl_cache);
 			if (is_delete)
 				*deleted += delete_one(company_id, &set->writes[i]);

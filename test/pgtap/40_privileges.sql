@@ -3,7 +3,7 @@
 -- from every function; the README's application grants are enough to run
 -- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(61);
+SELECT plan(65);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -78,6 +78,30 @@ SELECT lives_ok($$SELECT whatsapp_auth.creds_set('tap_app', '{}'); SELECT whatsa
   'the application grants are enough to write');
 SELECT is(whatsapp_auth.keys_get('tap_app', 'session', '{1.0}'), '{"1.0":{}}'::jsonb, 'and to read');
 RESET ROLE;
+
+-- Writes read key_ttl directly, not through SQL, with the same checks a
+-- SELECT on it would make.
+REVOKE SELECT ON whatsapp_auth.key_ttl FROM wa_tap_app;
+SET LOCAL ROLE wa_tap_app;
+SELECT throws_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"2.0":{}}}')$$, '42501',
+  'permission denied for table key_ttl', 'a write needs SELECT on key_ttl');
+RESET ROLE;
+GRANT SELECT (key_type, ttl) ON whatsapp_auth.key_ttl TO wa_tap_app;
+SET LOCAL ROLE wa_tap_app;
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"2.0":{}}}')$$,
+  'SELECT on its key_type and ttl columns is enough');
+RESET ROLE;
+GRANT SELECT ON whatsapp_auth.key_ttl TO wa_tap_app;
+ALTER TABLE whatsapp_auth.key_ttl ENABLE ROW LEVEL SECURITY;
+SET LOCAL ROLE wa_tap_app;
+SELECT throws_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"3.0":{}}}')$$, '0A000',
+  'row level security on whatsapp_auth.key_ttl is not supported',
+  'a write refuses row level security on key_ttl rather than ignore it');
+RESET ROLE;
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"3.0":{}}}')$$,
+  'a role that bypasses row level security writes');
+ALTER TABLE whatsapp_auth.key_ttl DISABLE ROW LEVEL SECURITY;
+SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"2.0":null,"3.0":null}}');
 
 -- The README's operations role: monitor, purge, change the TTL policy.
 CREATE ROLE wa_tap_ops;
