@@ -68,6 +68,37 @@ typedef struct TtlEntry
  */
 
 /*
+ * Checking a value walks it with iterators allocated as they go.  They live
+ * in this context, emptied after every value, so a call's memory grows with
+ * what it keeps (its writes), not with every node it looked at.
+ */
+static MemoryContext check_cxt = NULL;
+
+/* The canonical form of value, kept in the caller's context only if rebuilt. */
+static JsonbContainer *
+canonical_value(JsonbValue *value, const WaPath *path, uint32 *len)
+{
+	MemoryContext caller;
+	JsonbContainer *canonical;
+
+	if (check_cxt == NULL)
+		check_cxt = AllocSetContextCreate(TopMemoryContext, "whatsapp_auth value check",
+										  ALLOCSET_DEFAULT_SIZES);
+	caller = MemoryContextSwitchTo(check_cxt);
+	canonical = wa_canonical_container(value, path, len);
+	MemoryContextSwitchTo(caller);
+	if (value->type != jbvBinary || canonical != value->val.binary.data)
+	{
+		JsonbContainer *rebuilt = palloc(*len);
+
+		memcpy(rebuilt, canonical, *len);
+		canonical = rebuilt;
+	}
+	MemoryContextReset(check_cxt);
+	return canonical;
+}
+
+/*
  * Add one key write.  value is NULL or a JSON null (delete), or any JSON
  * value, which is checked and kept in canonical form.
  */
@@ -82,7 +113,7 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	wa_check_key_id(key_id, strlen(key_id));
 	if (value != NULL && value->type != jbvNull)
 	{
-		canonical = wa_canonical_container(value, path, &len);
+		canonical = canonical_value(value, path, &len);
 		wa_check_value_size(VARHDRSZ + len, path);
 	}
 
