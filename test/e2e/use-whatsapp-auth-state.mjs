@@ -16,14 +16,17 @@ function reviveBuffers(v) {
 export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto }) {
   const revive = (text) => reviveBuffers(JSON.parse(text))
   const serialize = (value) => JSON.stringify(value, BufferJSON.replacer)
+  // Named: each pooled connection prepares a statement once, then only binds.
+  // (Behind PgBouncer's transaction pooling before 1.21, leave out `name`.)
+  const query = (name, text, values) => pool.query({ name: `whatsapp_auth_${name}`, text, values })
 
   // A failed read throws: never a silent fresh identity over a stored one.
-  const { rows } = await pool.query('SELECT whatsapp_auth.creds_get($1)::text AS creds', [companyId])
+  const { rows } = await query('creds_get', 'SELECT whatsapp_auth.creds_get($1)::text AS creds', [companyId])
   const creds = rows[0].creds === null ? initAuthCreds() : revive(rows[0].creds)
 
   const keys = {
     async get(type, ids) {
-      const { rows } = await pool.query(
+      const { rows } = await query('keys_get',
         'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS found', [companyId, type, ids])
       const found = revive(rows[0].found)
       if (type === 'app-state-sync-key') {
@@ -35,15 +38,15 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
     },
     // Baileys' own argument, {type: {id: value | null}}: one atomic call.
     async set(data) {
-      await pool.query('SELECT * FROM whatsapp_auth.keys_set($1, $2)', [companyId, serialize(data)])
+      await query('keys_set', 'SELECT * FROM whatsapp_auth.keys_set($1, $2)', [companyId, serialize(data)])
     },
     async clear() {
-      await pool.query('SELECT whatsapp_auth.keys_clear($1)', [companyId])
+      await query('keys_clear', 'SELECT whatsapp_auth.keys_clear($1)', [companyId])
     },
   }
 
   const saveCreds = async () => {
-    await pool.query('SELECT whatsapp_auth.creds_set($1, $2)', [companyId, serialize(creds)])
+    await query('creds_set', 'SELECT whatsapp_auth.creds_set($1, $2)', [companyId, serialize(creds)])
   }
 
   return { state: { creds, keys }, saveCreds }
