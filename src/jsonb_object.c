@@ -101,10 +101,19 @@ wa_jsonb_object(WaJsonbPair *pairs, int n)
 	int			totallen = 0;
 	int			i;
 
+	Size		size = VARHDRSZ + sizeof(uint32) + 2 * n * sizeof(JEntry);
+
 	if (n > 1)
 		qsort(pairs, n, sizeof(WaJsonbPair), pair_cmp);
 
+	/*
+	 * Room for all of it at once, padding included: no copy as it grows.
+	 * (Past JENTRY_OFFLENMASK, set_jentry() refuses the object anyway.)
+	 */
+	for (i = 0; i < n; i++)
+		size += pairs[i].keylen + VARSIZE(pairs[i].value) - VARHDRSZ + sizeof(uint32);
 	initStringInfo(&buf);
+	enlargeStringInfo(&buf, (int) Min(size, (Size) JENTRY_OFFLENMASK));
 	appendStringInfoSpaces(&buf, VARHDRSZ);
 	appendBinaryStringInfo(&buf, (char *) &header, sizeof(uint32));
 	jentries = buf.len;
