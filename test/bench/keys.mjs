@@ -272,6 +272,9 @@ const bytes = async (table) => (await pool.query(
 // --- run --------------------------------------------------------------------
 
 const tenants = Number(process.env.BENCH_TENANTS ?? 20)
+// untimed: Node's JIT and the pool's prepared statements warm up on each
+// store's code path, or the first store measured would pay for it
+for (const store of [extension, client, floor]) await replay(store, tenantsOf(`warm_${store.name}_`, 4))
 console.log(`replay: ${tenants} companies, pool of 4`)
 const ext = await replay(extension, tenantsOf('ext', tenants))
 const cli = await replay(client, tenantsOf('cli', tenants))
