@@ -237,6 +237,8 @@ async function bulk(n, rounds = 3) {
 async function reads(store, company, n, calls = 300) {
   const ids = Object.keys(session.keys.session).slice(0, n)
   return withClient(async (db) => {
+    const got = Object.keys(await store.get(db, company, 'session', ids)).length
+    if (got !== n) throw new Error(`${store.name}: ${got} of ${n} sessions of ${company} found`)
     const t = ms()
     for (let i = 0; i < calls; i++) await store.get(db, company, 'session', ids)
     return (ms() - t) / calls
@@ -288,6 +290,10 @@ const medianReplay = (store) => {
   return { writesPerS: median(runs.map((x) => x.writesPerS)), readsPerS: median(runs.map((x) => x.readsPerS ?? 0)) }
 }
 const [ext, cli, flo, com] = [extension, client, floor, commitOnly].map(medianReplay)
+// every store must have read back the same keys, or the figures compare nothing
+const found = [extension, client, floor].map((s) => replays.get(s).map((x) => x.found).join('/'))
+console.log(`replay reads found (per round): ${found.join(' | ')}`)
+if (new Set(found).size !== 1 || replays.get(extension).some((x) => !x.found)) throw new Error('the stores read back different keys')
 report('replay writes, extension vs client-side (keys/s)', ext.writesPerS, cli.writesPerS, 'keys/s', '>= 1.5x')
 report('replay writes, extension vs floor (keys/s)', ext.writesPerS, flo.writesPerS, 'keys/s', '')
 report('replay writes, floor vs client-side (keys/s)', flo.writesPerS, cli.writesPerS, 'keys/s', '')
@@ -322,7 +328,7 @@ report('bulk 10,000 keys (ms): serialising it first (BufferJSON.replacer, in the
 
 for (const n of [1, 10, 100]) {
   report(`keys_get of ${n} ids (ms/call), extension vs client-side`,
-    await reads(extension, 'ext0', n), await reads(client, 'cli0', n), 'ms', '')
+    await reads(extension, `${extension.name}0_0`, n), await reads(client, `${client.name}0_0`, n), 'ms', '')
 }
 
 // The curve: cost per key as companies and table size grow.
