@@ -168,7 +168,10 @@ async function replay(store, tenants) {
   const t1 = ms()
   let found = 0
   await forTenants(tenants, async (db, t) => {
-    for (const [type, id] of ids) found += Object.keys(await store.get(db, t, type, [id])).length
+    for (const [type, id] of ids) {
+      const got = Object.keys(await store.get(db, t, type, [id])).length
+      found += got // (found += await ... would read found before the await: lost counts)
+    }
   })
   const readMs = ms() - t1
   return { writesPerS: written / writeMs * 1000, readsPerS: (tenants.length * ids.length) / readMs * 1000, found }
