@@ -195,7 +195,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 // (on this VM every page fault is a trip to the hypervisor).  Warm: the
 // third such write on one connection, whose memory is in place.  Medians
 // of `rounds`, each store writing into a company of its own.
-async function bulk(n, rounds = 3) {
+async function bulk(n, rounds = 5) {
   const data = bulkData(n)
   const rows = floor.prepare(data)
   const text = JSON.stringify(data, BufferJSON.replacer)
