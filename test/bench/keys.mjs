@@ -290,7 +290,10 @@ async function singleWrites(stores, calls = 300, rounds = 5) {
 }
 
 const bytes = async (table) => (await pool.query(
-  `SELECT pg_total_relation_size($1::regclass) AS b, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
+  `SELECT pg_total_relation_size($1::regclass) AS b, pg_relation_size($1::regclass) AS heap,
+          pg_total_relation_size($1::regclass) - pg_relation_size($1::regclass) - pg_indexes_size($1::regclass) AS toast,
+          pg_indexes_size($1::regclass) AS idx, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
+const showBytes = (name, x) => console.log(`${name}: ${fmt(Number(x.n))} keys, heap ${fmt(x.heap / x.n)} + toast ${fmt(x.toast / x.n)} + indexes ${fmt(x.idx / x.n)} bytes/key`)
 
 // --- run --------------------------------------------------------------------
 
@@ -332,6 +335,8 @@ for (const [name, table] of [['extension', 'keys'], ['client-side', 'whatsapp_ke
 await pool.query('VACUUM ANALYZE')
 const be = await bytes('whatsapp_auth.keys')
 const bc = await bytes('public.whatsapp_keys')
+showBytes('storage after replay, extension', be)
+showBytes('storage after replay, client-side', bc)
 report('storage after replay (bytes/key, lower is better)', be.b / be.n, bc.b / bc.n, 'bytes/key', '<= 0.6x')
 
 const [singleExt, singleFloor, singleClient] = await singleWrites([extension, floor, client])
