@@ -107,6 +107,29 @@ SELECT (SELECT count(*) FROM jsonb_each(keys_get('mix', 'x', (SELECT array_agg(g
        keys_get('mix', 'x', '{66}') ->> '66' AS after_stride;
 SELECT session_remove('mix');
 
+-- one id takes a statement of its own (an equality on the whole primary
+-- key): it answers as the array form does, and reads one row of the table
+-- however many keys of that type the company has
+SELECT * FROM keys_set('one', jsonb_build_object('session',
+    (SELECT jsonb_object_agg(g::text, jsonb_build_object('n', g)) FROM generate_series(1, 200) g)));
+SELECT keys_get('one', 'session', '{7}') AS one_id,
+       keys_get('one', 'session', '{7}') = keys_get('one', 'session', '{7,7}') AS same_as_repeated,
+       keys_get('one', 'session', '{{7}}') = keys_get('one', 'session', '{7}') AS two_dimensional,
+       keys_get('one', 'session', '{404}') AS missing,
+       keys_get('one', 'session', ARRAY[NULL]::text[]) AS null_id;
+-- (rows read, whatever the plan: by a sequential scan, a bitmap scan, or
+-- through the primary key)
+CREATE FUNCTION pg_temp.rows_read() RETURNS bigint LANGUAGE sql AS $$
+  SELECT pg_stat_get_xact_tuples_returned('whatsapp_auth.keys'::regclass)
+       + pg_stat_get_xact_tuples_fetched('whatsapp_auth.keys'::regclass)
+       + pg_stat_get_xact_tuples_fetched('whatsapp_auth.keys_pkey'::regclass) $$;
+BEGIN;
+SELECT pg_temp.rows_read() AS read_before \gset
+SELECT keys_get('one', 'session', '{150}') ->> '150' AS read_one;
+SELECT pg_temp.rows_read() - :read_before AS rows_read;
+COMMIT;
+SELECT session_remove('one');
+
 -- errors: each names the bad value or path, and nothing is written
 SELECT count(*) AS keys_before FROM keys WHERE company_id = 'acme';
 SELECT * FROM keys_set('acme y', '{"session":{"n.0":{}}}');
