@@ -345,8 +345,10 @@ report('replay reads, extension vs that store (keys/s)', ext.readsPerS, com.read
 // how many of the replay's updates were HOT (no new index entries)
 await new Promise((resolve) => setTimeout(resolve, 1500)) // backends report their counts when idle
 for (const [name, table] of [['extension', 'keys'], ['client-side', 'whatsapp_keys']]) {
-  const { rows: [h] } = await pool.query('SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = $1', [table])
-  console.log(`replay updates, ${name}: ${fmt(Number(h.hot))} of ${fmt(Number(h.upd))} HOT`)
+  const { rows: [h] } = await pool.query(`SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot, autovacuum_count AS vac, autoanalyze_count AS ana
+    FROM pg_stat_user_tables WHERE relname = $1`, [table])
+  // the space dead rows leave is reused only once a vacuum has found it
+  console.log(`replay updates, ${name}: ${fmt(Number(h.hot))} of ${fmt(Number(h.upd))} HOT; autovacuum ran ${h.vac} times, autoanalyze ${h.ana}`)
 }
 await pool.query('VACUUM ANALYZE')
 const be = await bytes('whatsapp_auth.keys')
