@@ -45,29 +45,32 @@ static WaStatement creds_set_stmt = {
 	2, {TEXTOID, JSONBOID}, NULL, WA_GENERIC_PLAN
 };
 
+/* keys_get: the live keys of one company and key type, selected by key_id */
+#define KEYS_GET_SQL(key_id_condition) \
+	"SELECT k.key_id, k.value" \
+	" FROM whatsapp_auth.keys k" \
+	" WHERE k.company_id " WA_OP("=") " $1" \
+	" AND k.key_type " WA_OP("=") " $2" \
+	" AND k.key_id " key_id_condition \
+	" AND (k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now())"
+
+/*
+ * Several ids.  Until the table has statistics, the generic plan of "= ANY"
+ * over an array of unknown length scans the company's whole key type; a
+ * plan fenced to one primary-key probe per id was about 12% slower for 100
+ * ids once the table is analyzed, so this stays.
+ */
 static WaStatement keys_get_stmt = {
-	"SELECT k.key_id, k.value"
-	" FROM whatsapp_auth.keys k"
-	" WHERE k.company_id " WA_OP("=") " $1"
-	" AND k.key_type " WA_OP("=") " $2"
-	" AND k.key_id " WA_OP("=") " ANY ($3)"
-	" AND (k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now())",
+	KEYS_GET_SQL(WA_OP("=") " ANY ($3)"),
 	3, {TEXTOID, TEXTOID, TEXTARRAYOID}, NULL, WA_GENERIC_PLAN
 };
 
 /*
- * One id, the commonest read: an equality on the whole primary key, which
- * the planner answers with one index probe even before the table has
- * statistics.  (With "= ANY" of an array of unknown length and no
- * statistics yet, the generic plan scans the company's whole key type.)
+ * One id, the commonest read: an equality on the whole primary key, one
+ * index probe with or without statistics.
  */
 static WaStatement keys_get_one_stmt = {
-	"SELECT k.key_id, k.value"
-	" FROM whatsapp_auth.keys k"
-	" WHERE k.company_id " WA_OP("=") " $1"
-	" AND k.key_type " WA_OP("=") " $2"
-	" AND k.key_id " WA_OP("=") " $3"
-	" AND (k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now())",
+	KEYS_GET_SQL(WA_OP("=") " $3"),
 	3, {TEXTOID, TEXTOID, TEXTOID}, NULL, WA_GENERIC_PLAN
 };
 
@@ -242,6 +245,8 @@ Datum
 wa_keys_get(PG_FUNCTION_ARGS)
 {
 	MemoryContext caller = CurrentMemoryContext;
+	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(2);
+	WaStatement *stmt = &keys_get_stmt;
 	Datum		args[3];
 	WaJsonbPair *pairs;
 	Jsonb	   *result;
@@ -249,13 +254,12 @@ wa_keys_get(PG_FUNCTION_ARGS)
 
 	args[0] = CStringGetTextDatum(company_arg(fcinfo, 0));
 	args[1] = CStringGetTextDatum(key_type_arg(fcinfo, 1));
-	args[2] = PG_GETARG_DATUM(2);
+	args[2] = PointerGetDatum(ids);
+	if (single_id(ids, &args[2]))
+		stmt = &keys_get_one_stmt;
 
 	SPI_connect();
-	if (single_id(PG_GETARG_ARRAYTYPE_P(2), &args[2]))
-		wa_execute(&keys_get_one_stmt, args, NULL, true, SPI_OK_SELECT);
-	else
-		wa_execute(&keys_get_stmt, args, NULL, true, SPI_OK_SELECT);
+	wa_execute(stmt, args, NULL, true, SPI_OK_SELECT);
 	pairs = palloc(sizeof(WaJsonbPair) * Max(SPI_processed, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
