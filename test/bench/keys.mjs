@@ -215,16 +215,19 @@ async function bulk(n, rounds = 5) {
   const text = JSON.stringify(data, BufferJSON.replacer)
   const expires = new Date(Date.now() + 7 * DAY).toISOString()
   const esc = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')
+  // the bulk rows through COPY, each line led by `prefix` (its first columns)
+  const copyRows = (db, sql, prefix) => new Promise((resolve, reject) => {
+    const stream = db.query(copyFrom(sql))
+    stream.on('finish', resolve).on('error', reject)
+    for (const [type, id, value] of rows) stream.write(`${prefix}${type}\t${esc(id)}\t${esc(value)}\t${expires}\n`)
+    stream.end()
+  })
   const writers = {
     // given the document already serialised, as COPY is given its rows
     extension: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT * FROM whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
     client: (db, company) => client.set(db, company, data),
-    copy: (db, company) => new Promise((resolve, reject) => {
-      const stream = db.query(copyFrom('COPY bench.floor_keys (company_id, key_type, key_id, value, updated_at, expires_at) FROM STDIN'))
-      stream.on('finish', resolve).on('error', reject)
-      for (const [type, id, value] of rows) stream.write(`${company}\t${type}\t${esc(id)}\t${esc(value)}\tnow\t${expires}\n`)
-      stream.end()
-    }),
+    copy: (db, company) => copyRows(db,
+      'COPY bench.floor_keys (company_id, updated_at, key_type, key_id, value, expires_at) FROM STDIN', `${company}\tnow\t`),
     // no store taking keys.set's argument as one jsonb can do less
     parse: (db) => db.query('SELECT $1::jsonb IS NOT NULL', [text]),
     // nor can it insert the rows for less than SQL does: the same rows,
@@ -237,12 +240,7 @@ async function bulk(n, rounds = 5) {
   const setup = {
     insert: async (db) => {
       await db.query('CREATE TEMP TABLE bulk_rows (key_type text, key_id text, value jsonb, expires_at timestamptz)')
-      await new Promise((resolve, reject) => {
-        const stream = db.query(copyFrom('COPY pg_temp.bulk_rows FROM STDIN'))
-        stream.on('finish', resolve).on('error', reject)
-        for (const [type, id, value] of rows) stream.write(`${type}\t${esc(id)}\t${esc(value)}\t${expires}\n`)
-        stream.end()
-      })
+      await copyRows(db, 'COPY pg_temp.bulk_rows FROM STDIN', '')
     },
   }
   const cold = {}
@@ -303,9 +301,10 @@ async function singleWrites(stores, calls = 300, rounds = 5) {
   return stores.map((s) => median(perCall.get(s)))
 }
 
+// table + TOAST (and the free space and visibility maps) + indexes
 const bytes = async (table) => (await pool.query(
   `SELECT pg_total_relation_size($1::regclass) AS b, pg_relation_size($1::regclass) AS heap,
-          pg_total_relation_size($1::regclass) - pg_relation_size($1::regclass) - pg_indexes_size($1::regclass) AS toast,
+          pg_table_size($1::regclass) - pg_relation_size($1::regclass) AS toast,
           pg_indexes_size($1::regclass) AS idx, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
 const showBytes = (name, x) => console.log(`${name}: ${fmt(Number(x.n))} keys, heap ${fmt(x.heap / x.n)} + toast ${fmt(x.toast / x.n)} + indexes ${fmt(x.idx / x.n)} bytes/key`)
 
