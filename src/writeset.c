@@ -24,12 +24,16 @@
  * comes: no ORDER BY, whose sort of a large call would spill to disk.  The
  * unnests are in the select list, where they advance in step and stream
  * their elements; in FROM, each would first be copied into a tuplestore.
+ * $1 becomes a company_id once, in the fenced one-row subquery: a text $1
+ * in the select list would be checked against the domain again for every
+ * row, a regular expression each time (a quarter of a large call's cost).
  */
 static WaStatement upsert_stmt = {
 	"INSERT INTO whatsapp_auth.keys AS k"
 	" (company_id, key_type, key_id, value, updated_at, expires_at)"
-	" SELECT $1, pg_catalog.unnest($2), pg_catalog.unnest($3),"
+	" SELECT c.id, pg_catalog.unnest($2), pg_catalog.unnest($3),"
 	"        pg_catalog.unnest($4), pg_catalog.now(), pg_catalog.unnest($5)"
+	" FROM (SELECT $1::whatsapp_auth.company_id AS id OFFSET 0) c"
 	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
 	" SET value = excluded.value, updated_at = excluded.updated_at,"
 	"     expires_at = excluded.expires_at",
