@@ -223,7 +223,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 // (on this VM every page fault is a trip to the hypervisor).  Warm: the
 // third such write on one connection, whose memory is in place.  Medians
 // of `rounds`, each store writing into a company of its own.
-async function bulk(n, rounds = 5) {
+async function bulk(n, rounds = 7) {
   const data = bulkData(n)
   const rows = floor.prepare(data)
   const text = JSON.stringify(data, BufferJSON.replacer)
@@ -283,6 +283,8 @@ async function bulk(n, rounds = 5) {
   for (let r = 0; r < 5; r++) JSON.stringify(data, BufferJSON.replacer)
   const serialise = (ms() - t) / 5
   const med = (o) => Object.fromEntries(Object.entries(o).map(([k, xs]) => [k, median(xs)]))
+  for (const [name, xs] of [['extension', cold.extension], ['COPY', cold.copy]]) console.log(`bulk rounds, cold backend, ${name} (ms): ${xs.map((x) => fmt(x)).join(' ')}`)
+  for (const [name, xs] of [['extension', warm.extension], ['COPY', warm.copy]]) console.log(`bulk rounds, warm backend, ${name} (ms): ${xs.map((x) => fmt(x)).join(' ')}`)
   return { cold: med(cold), warm: med(warm), serialise }
 }
 
