@@ -28,7 +28,7 @@ const extension = {
   name: 'extension',
   table: 'whatsapp_auth.keys',
   async set(db, company, data) {
-    await db.query({ name: 'wa_keys_set', text: 'SELECT * FROM whatsapp_auth.keys_set($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
+    await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
   },
   async get(db, company, type, ids) {
     const { rows } = await db.query({ name: 'wa_keys_get', text: 'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS v', values: [company, type, ids] })
@@ -238,7 +238,7 @@ async function bulk(n, rounds = 7) {
   })
   const writers = {
     // given the document already serialised, as COPY is given its rows
-    extension: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT * FROM whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
+    extension: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
     client: (db, company) => client.set(db, company, data),
     copy: (db, company) => copyRows(db,
       'COPY bench.floor_keys (company_id, updated_at, key_type, key_id, value, expires_at) FROM STDIN', `${company}\tnow\t`),
