@@ -130,6 +130,21 @@ SELECT pg_temp.rows_read() - :read_before AS rows_read;
 COMMIT;
 SELECT session_remove('one');
 
+-- a call checks its company against the domain once, not once for each key
+-- it writes (counted by a constraint added to the domain for the test)
+CREATE SEQUENCE public.domain_checks;
+CREATE FUNCTION public.count_domain_check(text) RETURNS boolean LANGUAGE sql
+  AS $$ SELECT nextval('public.domain_checks') > 0 $$;
+ALTER DOMAIN whatsapp_auth.company_id ADD CONSTRAINT counted CHECK (public.count_domain_check(VALUE));
+SELECT setval('public.domain_checks', 1, false) IS NOT NULL AS counting;
+SELECT * FROM keys_set('counted', jsonb_build_object('session',
+    (SELECT jsonb_object_agg(g::text, jsonb_build_object('n', g)) FROM generate_series(1, 50) g)));
+SELECT nextval('public.domain_checks') - 1 AS domain_checks;
+ALTER DOMAIN whatsapp_auth.company_id DROP CONSTRAINT counted;
+DROP FUNCTION public.count_domain_check(text);
+DROP SEQUENCE public.domain_checks;
+SELECT session_remove('counted');
+
 -- errors: each names the bad value or path, and nothing is written
 SELECT count(*) AS keys_before FROM keys WHERE company_id = 'acme';
 SELECT * FROM keys_set('acme y', '{"session":{"n.0":{}}}');
