@@ -26,7 +26,7 @@
  * their elements; in FROM, each would first be copied into a tuplestore.
  * $1 becomes a company_id once, in the fenced one-row subquery: a text $1
  * in the select list would be checked against the domain again for every
- * row, a regular expression each time (a quarter of a large call's cost).
+ * row, a regular expression of about 3 microseconds each time.
  */
 static WaStatement upsert_stmt = {
 	"INSERT INTO whatsapp_auth.keys AS k"

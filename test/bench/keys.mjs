@@ -283,8 +283,9 @@ async function bulk(n, rounds = 7) {
   for (let r = 0; r < 5; r++) JSON.stringify(data, BufferJSON.replacer)
   const serialise = (ms() - t) / 5
   const med = (o) => Object.fromEntries(Object.entries(o).map(([k, xs]) => [k, median(xs)]))
-  for (const [name, xs] of [['extension', cold.extension], ['COPY', cold.copy]]) console.log(`bulk rounds, cold backend, ${name} (ms): ${xs.map((x) => fmt(x)).join(' ')}`)
-  for (const [name, xs] of [['extension', warm.extension], ['COPY', warm.copy]]) console.log(`bulk rounds, warm backend, ${name} (ms): ${xs.map((x) => fmt(x)).join(' ')}`)
+  for (const [backend, times] of [['cold', cold], ['warm', warm]]) {
+    for (const [name, xs] of [['extension', times.extension], ['COPY', times.copy]]) console.log(`bulk rounds, ${backend} backend, ${name} (ms): ${xs.map((x) => fmt(x)).join(' ')}`)
+  }
   return { cold: med(cold), warm: med(warm), serialise }
 }
 
@@ -300,10 +301,9 @@ async function reads(store, company, n, calls = 300) {
 }
 
 // Single-key writes of a session (300 of them, in turn: inserts, then
-// updates), `calls` per store and round, the stores taking turns so that
-// the disk's moods fall on all of them; median of the rounds' ms per call.
-// The stores take turns call by call, so that a slow moment of the disk
-// (each call waits for its commit to be flushed) falls on all of them.
+// updates), `calls` per store and round, the stores taking turns call by
+// call so that a slow moment of the disk (each call waits for its commit)
+// falls on all of them; median of the rounds' ms per call.
 async function singleWrites(stores, calls = 300, rounds = 5) {
   const sessions = Object.entries(session.keys.session)
   const perCall = new Map(stores.map((s) => [s, []]))
