@@ -5,7 +5,10 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=${WHATSAPP_AUTH_SHARED:-$(cd "$REPO/.." && pwd)/shared}
-PGBIN=/usr/lib/postgresql/15/bin
+# WA_PGBIN points at another (relocated) PostgreSQL 15 installation, so two
+# checkouts can build, install and test side by side.
+PGBIN=${WA_PGBIN:-/usr/lib/postgresql/15/bin}
+export PG_CONFIG=$PGBIN/pg_config
 # The cluster lives in one private directory: data, socket and server log.
 WA_DIR=${WA_DIR:-/tmp/whatsapp_auth-cluster}
 WA_PORT=${WA_PORT:-54329}
@@ -32,8 +35,8 @@ install_packages() {
 
 build_extension() {
 	say "building and installing whatsapp_auth"
-	make -C "$REPO" -s
-	$SUDO make -C "$REPO" -s install
+	make -C "$REPO" -s PG_CONFIG="$PG_CONFIG"
+	$SUDO make -C "$REPO" -s install PG_CONFIG="$PG_CONFIG"
 }
 
 stop_cluster() {
