@@ -62,6 +62,9 @@ SELECT buffer_decode('{"type":"Buffer","data":"AQID","extra":1}');
 SELECT buffer_decode('{"buffer":true,"value":{"0":1}}');
 SELECT buffer_decode('{"type":"Other","data":"AQID"}');
 SELECT buffer_decode('"AQID"');
+-- every path that finds no Buffer gives the same hinted error, scalars included
+SELECT buffer_decode('1');
+SELECT jsonb_buffer('1', VARIADIC '{}'::text[]);
 SELECT buffers_normalize('{"pre-key":{"17":{"private":{"type":"Buffer","data":[1,2,3,300]}}}}');
 SELECT buffers_normalize('{"a":[{"x":{"type":"Buffer","data":"%%%%"}}]}');
 SELECT buffers_normalize('{"we\"ird key":{"type":"Buffer","data":[999]}}');

@@ -74,6 +74,8 @@ SELECT purge_expired(batch_size => 0);
 SELECT purge_expired(max_rows => -1);
 SELECT purge_expired(grace => NULL);
 CALL purge(batch_size => NULL);
+-- purge() has no dry_run: its message names only its own arguments
+CALL purge(grace => NULL);
 
 -- without pg_cron in this database, scheduling says what to do
 SELECT schedule_purge();

@@ -9,22 +9,70 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "args.h"
+#include "spi_plans.h"
+#include "tenant.h"
 #include "whatsapp_auth.h"
 
 PG_FUNCTION_INFO_V1(wa_health);
 
-#define OP(o) WA_OP(o)
-#define AGO(i) "(pg_catalog.now() " OP("-") " '" i "'::pg_catalog.interval)"
-#define UPDATED_AFTER(i) "k.updated_at " OP(">") " " AGO(i)
-#define UPDATED_BY(i) "k.updated_at " OP("<=") " " AGO(i)
+#define HOUR_S (60 * 60)
+#define STALE_AFTER_DEFAULT (48 * HOUR_S)
+#define EXPIRED_RATIO_WARN_DEFAULT 0.5
+#define EXPIRED_COUNT_WARN_DEFAULT 500
+#define PURGE_OVERDUE_AFTER_DEFAULT (48 * HOUR_S)
+
+static int	stale_after = STALE_AFTER_DEFAULT;
+static double expired_ratio_warn = EXPIRED_RATIO_WARN_DEFAULT;
+static int	expired_count_warn = EXPIRED_COUNT_WARN_DEFAULT;
+static int	purge_overdue_after = PURGE_OVERDUE_AFTER_DEFAULT;
+
+/* health()'s thresholds: a monitoring role may tune them per session. */
+void
+wa_health_init(void)
+{
+	DefineCustomIntVariable("whatsapp_auth.stale_after",
+							"health(company): status high when no key was written for this long.",
+							NULL,
+							&stale_after,
+							STALE_AFTER_DEFAULT, 60, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("whatsapp_auth.expired_ratio_warn",
+							 "health(company): status medium when more than this fraction of its keys is expired.",
+							 NULL,
+							 &expired_ratio_warn,
+							 EXPIRED_RATIO_WARN_DEFAULT, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("whatsapp_auth.expired_count_warn",
+							"health(): status medium when more keys than this are expired and no purge ran lately.",
+							NULL,
+							&expired_count_warn,
+							EXPIRED_COUNT_WARN_DEFAULT, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("whatsapp_auth.purge_overdue_after",
+							"health(): a purge is overdue when none finished for this long.",
+							NULL,
+							&purge_overdue_after,
+							PURGE_OVERDUE_AFTER_DEFAULT, 60, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+#define AGO(i) "(pg_catalog.now() " WA_OP("-") " '" i "'::pg_catalog.interval)"
+#define UPDATED_AFTER(i) "k.updated_at " WA_OP(">") " " AGO(i)
+#define UPDATED_BY(i) "k.updated_at " WA_OP("<=") " " AGO(i)
 
 /*
  * %1$s filters keys and creds (a company, or nothing); %2$s counts companies.
@@ -33,7 +81,7 @@ PG_FUNCTION_INFO_V1(wa_health);
 #define HEALTH_SQL \
 	"WITH t AS (" \
 	"  SELECT k.key_type, pg_catalog.count(*) AS keys," \
-	"    pg_catalog.count(*) FILTER (WHERE k.expires_at " OP("<=") " pg_catalog.now()) AS expired," \
+	"    pg_catalog.count(*) FILTER (WHERE k.expires_at " WA_OP("<=") " pg_catalog.now()) AS expired," \
 	"    pg_catalog.count(*) FILTER (WHERE k.expires_at IS NULL) AS never," \
 	"    pg_catalog.sum(pg_catalog.pg_column_size(k.value)) AS bytes," \
 	"    pg_catalog.max(k.updated_at) AS last_update," \
@@ -65,16 +113,16 @@ PG_FUNCTION_INFO_V1(wa_health);
 	"    'keys_by_type', tot.by_type, 'age_buckets', tot.buckets," \
 	"    'last_key_update', tot.last_update, 'last_creds_update', c.last_update," \
 	"    'table_bytes', (pg_catalog.pg_table_size('whatsapp_auth.keys'::pg_catalog.regclass)" \
-	"        " OP("+") " pg_catalog.pg_table_size('whatsapp_auth.creds'::pg_catalog.regclass))," \
+	"        " WA_OP("+") " pg_catalog.pg_table_size('whatsapp_auth.creds'::pg_catalog.regclass))," \
 	"    'index_bytes', (pg_catalog.pg_indexes_size('whatsapp_auth.keys'::pg_catalog.regclass)" \
-	"        " OP("+") " pg_catalog.pg_indexes_size('whatsapp_auth.creds'::pg_catalog.regclass))," \
+	"        " WA_OP("+") " pg_catalog.pg_indexes_size('whatsapp_auth.creds'::pg_catalog.regclass))," \
 	"    'last_purge', (SELECT pg_catalog.to_jsonb(p) FROM p))," \
-	"  tot.keys, tot.expired, tot.last_update, c.n " OP(">") " 0," \
+	"  tot.keys, tot.expired, tot.last_update, c.n " WA_OP(">") " 0," \
 	"  (SELECT pg_catalog.max(l.finished_at) FROM whatsapp_auth.purge_log l WHERE NOT l.dry_run)" \
 	" FROM tot, c"
 
-#define TENANT_FILTER "WHERE k.company_id " OP("=") " $1"
-#define TENANT_COMPANIES "((c.n " OP("+") " tot.keys) " OP(">") " 0)::pg_catalog.int4"
+#define TENANT_FILTER "WHERE k.company_id " WA_OP("=") " $1"
+#define TENANT_COMPANIES "((c.n " WA_OP("+") " tot.keys) " WA_OP(">") " 0)::pg_catalog.int4"
 #define STORE_COMPANIES \
 	"(SELECT pg_catalog.count(*) FROM (SELECT s.company_id FROM whatsapp_auth.creds s" \
 	" UNION SELECT s.company_id FROM whatsapp_auth.keys s) u)"
@@ -110,8 +158,8 @@ typedef struct Verdict
 } Verdict;
 
 /* The text is filled in on first use, from HEALTH_SQL. */
-static WaStatement tenant_stmt = {NULL, 1, {TEXTOID}, NULL, 0};
-static WaStatement store_stmt = {NULL, 0, {InvalidOid}, NULL, 0};
+static WaStatement tenant_stmt = {.nargs = 1, .argtypes = {TEXTOID}};
+static WaStatement store_stmt = {.nargs = 0};
 
 static WaStatement *
 health_statement(bool tenant)
@@ -138,7 +186,6 @@ collect_figures(const char *company_id, HealthFigures *f)
 	Datum		arg = company_id ? CStringGetTextDatum(company_id) : (Datum) 0;
 	bool		isnull;
 
-	SPI_connect();
 	wa_execute(health_statement(company_id != NULL), &arg, NULL, true, SPI_OK_SELECT);
 
 	f->doc = DatumGetJsonbP(SPI_datumTransfer(column(1, &isnull), false, -1));
@@ -149,7 +196,7 @@ collect_figures(const char *company_id, HealthFigures *f)
 	f->has_creds = DatumGetBool(column(5, &isnull));
 	f->last_purge = DatumGetTimestampTz(column(6, &isnull));
 	f->has_last_purge = !isnull;
-	SPI_finish();
+	SPI_freetuptable(SPI_tuptable);
 }
 
 static void
@@ -178,28 +225,28 @@ judge_company(const char *company_id, const HealthFigures *f, Verdict *v)
 	if (!f->has_last_key_update)
 		add_reason(v, SEVERITY_HIGH,
 				   psprintf("Company \"%s\" has no keys.", company_id));
-	else if (f->last_key_update < seconds_ago(wa_stale_after))
+	else if (f->last_key_update < seconds_ago(stale_after))
 		add_reason(v, SEVERITY_HIGH,
 				   psprintf("No key of company \"%s\" was written for longer than whatsapp_auth.stale_after (%d s): is its client connected?",
-							company_id, wa_stale_after));
+							company_id, stale_after));
 	if (f->total_keys > 0 &&
-		(double) f->expired_keys / (double) f->total_keys > wa_expired_ratio_warn)
+		(double) f->expired_keys / (double) f->total_keys > expired_ratio_warn)
 		add_reason(v, SEVERITY_MEDIUM,
 				   psprintf("%lld of the %lld keys of company \"%s\" are expired, more than whatsapp_auth.expired_ratio_warn (%g).",
 							(long long) f->expired_keys, (long long) f->total_keys,
-							company_id, wa_expired_ratio_warn));
+							company_id, expired_ratio_warn));
 }
 
 /* The rules for the whole store. */
 static void
 judge_store(const HealthFigures *f, Verdict *v)
 {
-	if (f->expired_keys > wa_expired_count_warn &&
-		(!f->has_last_purge || f->last_purge < seconds_ago(wa_purge_overdue_after)))
+	if (f->expired_keys > expired_count_warn &&
+		(!f->has_last_purge || f->last_purge < seconds_ago(purge_overdue_after)))
 		add_reason(v, SEVERITY_MEDIUM,
 				   psprintf("%lld expired keys, more than whatsapp_auth.expired_count_warn (%d), and no purge finished within whatsapp_auth.purge_overdue_after (%d s): schedule one with schedule_purge().",
-							(long long) f->expired_keys, wa_expired_count_warn,
-							wa_purge_overdue_after));
+							(long long) f->expired_keys, expired_count_warn,
+							purge_overdue_after));
 }
 
 /* {"status": ..., "reasons": [...]} || figures */
@@ -261,15 +308,13 @@ wa_health(PG_FUNCTION_ARGS)
 
 	/* NULL is the store-wide view, so the function is not STRICT. */
 	if (!PG_ARGISNULL(0))
-	{
-		company_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-		wa_check_company_id(company_id);
-		wa_check_company_access(company_id);
-	}
+		company_id = wa_company_arg(fcinfo, 0);
 	else
 		wa_check_unpinned("health() of the whole store");
 
+	wa_spi_connect(0);
 	collect_figures(company_id, &figures);
+	wa_spi_finish();
 	if (company_id)
 		judge_company(company_id, &figures, &verdict);
 	else

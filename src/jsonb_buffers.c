@@ -7,6 +7,10 @@
  * code wrote {"buffer":true,"value":...}, and a Uint8Array that went through
  * JSON.stringify becomes {"0":b0,"1":b1,...}.  Every write path stores the
  * one form Baileys 6 and 7 both revive: {"type":"Buffer","data":"<base64>"}.
+ *
+ * Walks allocate in the current memory context as they go (iterators,
+ * decoded bytes); a caller that walks many values in one call runs each in
+ * its scratch context (see writeset.c).
  */
 #include "postgres.h"
 
@@ -20,7 +24,7 @@
 #include "utils/numeric.h"
 
 #include "buffer_codec.h"
-#include "whatsapp_auth.h"
+#include "jsonb_buffers.h"
 
 PG_FUNCTION_INFO_V1(wa_buffer_decode);
 PG_FUNCTION_INFO_V1(wa_buffer_encode);
@@ -36,91 +40,43 @@ typedef enum BufferForm
 } BufferForm;
 
 /*
- * Path formatting
- */
-
-/* True when a key can follow "." unquoted in a path. */
-static bool
-is_plain_key(const char *key, int len)
-{
-	int			i;
-
-	if (len == 0 || (key[0] >= '0' && key[0] <= '9'))
-		return false;
-	for (i = 0; i < len; i++)
-	{
-		char		c = key[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '_'))
-			return false;
-	}
-	return true;
-}
-
-static void
-append_path(StringInfo buf, const WaPath *path)
-{
-	if (path == NULL)
-	{
-		appendStringInfoChar(buf, '$');
-		return;
-	}
-	append_path(buf, path->parent);
-	if (path->key == NULL)
-		appendStringInfo(buf, "[%d]", path->index);
-	else if (is_plain_key(path->key, path->keylen))
-		appendStringInfo(buf, ".%.*s", path->keylen, path->key);
-	else
-	{
-		int			i;
-
-		appendStringInfoString(buf, ".\"");
-		for (i = 0; i < path->keylen; i++)
-		{
-			char		c = path->key[i];
-
-			if (c == '"' || c == '\\')
-				appendStringInfoChar(buf, '\\');
-			appendStringInfoChar(buf, c);
-		}
-		appendStringInfoChar(buf, '"');
-	}
-}
-
-/* The path in SQL/JSON notation, e.g. $."pre-key"."17".private.data[3] */
-char *
-wa_path_string(const WaPath *path)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	append_path(&buf, path);
-	return buf.data;
-}
-
-/*
  * Byte values
  */
 
+/* The numeric of each byte value, made once per backend. */
+static Numeric
+byte_numeric(int byte)
+{
+	static Numeric bytes[256];
+
+	if (bytes[byte] == NULL)
+	{
+		MemoryContext caller = MemoryContextSwitchTo(TopMemoryContext);
+
+		bytes[byte] = int64_to_numeric(byte);
+		MemoryContextSwitchTo(caller);
+	}
+	return bytes[byte];
+}
+
 /*
  * The byte a JSON number stands for, or -1 when it is not an integer in
- * 0..255.  Allocates in the current context: callers reset it per element.
+ * 0..255 (7.0 is 7).  Keeps nothing allocated: a million-element byte
+ * array costs no memory per element.
  */
 static int
 numeric_byte(Numeric num)
 {
-	const char *s;
-	int			value = 0;
-	int			digits = 0;
+	bool		error = false;
+	int32		value;
 
 	if (numeric_is_nan(num) || numeric_is_inf(num))
 		return -1;
-	/* numeric_normalize drops trailing fractional zeros: 7.0 -> "7" */
-	s = numeric_normalize(num);
-	for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
-		value = value * 10 + (*s - '0');
-	if (*s != '\0' || digits == 0 || value > 255)
+	value = numeric_int4_opt_error(num, &error);	/* rounds */
+	if (error || value < 0 || value > 255)
+		return -1;
+	if (!DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(num),
+										  NumericGetDatum(byte_numeric(value)))))
 		return -1;
 	return value;
 }
@@ -260,62 +216,48 @@ decode_base64_payload(const JsonbValue *payload, const WaPath *node_path,
 	return out;
 }
 
-/* Bytes of an array payload; each element must be an integer 0..255. */
+/*
+ * Bytes of an array payload (each element must be an integer 0..255), or
+ * of a byte object that is_byte_object() accepted (member NULL).
+ */
 static bytea *
-decode_array_payload(JsonbContainer *arr, const WaPath *path, const char *member)
+decode_byte_elements(JsonbContainer *jc, const WaPath *path, const char *member)
 {
-	int			n = JsonContainerSize(arr);
+	int			n = JsonContainerSize(jc);
 	bytea	   *out = palloc(VARHDRSZ + n);
 	uint8	   *bytes = (uint8 *) VARDATA(out);
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext,
-												  "whatsapp_auth byte array",
-												  ALLOCSET_SMALL_SIZES);
-	MemoryContext caller = MemoryContextSwitchTo(scratch);
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		JsonbValue *elem = getIthJsonbValueFromContainer(arr, i);
-		int			byte = (elem->type == jbvNumeric) ? numeric_byte(elem->val.numeric) : -1;
-
-		if (byte < 0)
-		{
-			WaPath		member_path = {path, member, strlen(member), 0};
-			WaPath		elem_path = {&member_path, NULL, 0, i};
-
-			MemoryContextSwitchTo(caller);
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("malformed Buffer node at %s: element is not an integer from 0 to 255",
-							wa_path_string(&elem_path))));
-		}
-		bytes[i] = (uint8) byte;
-		MemoryContextReset(scratch);
-	}
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(scratch);
-	SET_VARSIZE(out, VARHDRSZ + n);
-	return out;
-}
-
-/* Bytes of a byte object already checked by is_byte_object(). */
-static bytea *
-decode_byte_object(JsonbContainer *obj)
-{
-	int			n = JsonContainerSize(obj);
-	bytea	   *out = palloc(VARHDRSZ + n);
-	uint8	   *bytes = (uint8 *) VARDATA(out);
-	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbIterator *it = JsonbIteratorInit(jc);
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	int			idx = 0;
 
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
+		int			byte;
+		int			i;
+
 		if (tok == WJB_KEY)
-			idx = pg_strtoint32(pnstrdup(v.val.string.val, v.val.string.len));
-		else if (tok == WJB_VALUE)
-			bytes[idx] = (uint8) numeric_byte(v.val.numeric);
+		{
+			/* a byte object's key: digits only, below n */
+			idx = 0;
+			for (i = 0; i < v.val.string.len; i++)
+				idx = idx * 10 + (v.val.string.val[i] - '0');
+			continue;
+		}
+		if (tok != WJB_ELEM && tok != WJB_VALUE)
+			continue;
+		byte = (v.type == jbvNumeric) ? numeric_byte(v.val.numeric) : -1;
+		if (byte < 0)
+		{
+			WaPath		member_path = {path, member, strlen(member), 0};
+			WaPath		elem_path = {&member_path, NULL, 0, idx};
+
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("malformed Buffer node at %s: element is not an integer from 0 to 255",
+							wa_path_string(&elem_path))));
+		}
+		bytes[idx++] = (uint8) byte;
 	}
 	SET_VARSIZE(out, VARHDRSZ + n);
 	return out;
@@ -329,10 +271,10 @@ buffer_bytes(JsonbContainer *obj, BufferForm form, const JsonbValue *payload,
 	const char *member = (form == BUFFER_TYPED) ? "data" : "value";
 
 	if (form == BUFFER_BYTE_OBJECT)
-		return decode_byte_object(obj);
+		return decode_byte_elements(obj, path, NULL);
 	if (payload->type == jbvString)
 		return decode_base64_payload(payload, path, member);
-	return decode_array_payload(payload->val.binary.data, path, member);
+	return decode_byte_elements(payload->val.binary.data, path, member);
 }
 
 /* Push the canonical node for bytes as one value. */
@@ -364,42 +306,41 @@ push_canonical_buffer(JsonbParseState **state, const bytea *bytes)
 }
 
 /*
- * Tree walks.  Two passes, on purpose: check_tree() validates and allocates
- * nothing, so the common case (Baileys' own replacer already wrote base64)
- * costs one read of the value; only a value with a non-canonical node is
- * rebuilt by push_canonical_tree().
+ * Tree walks.  is_canonical() reads a value only until the first node that
+ * must be rebuilt: in the common case (Baileys' own replacer already wrote
+ * base64) that is one read of the value and no copy.  Otherwise
+ * push_canonical_tree() rebuilds it in one more walk that checks and
+ * decodes every node once; both walks meet the nodes in the same order, so
+ * the first bad node is the one reported either way.
  */
 
 /*
- * Validate every Buffer node under jc.  Returns true when all of them are in
- * canonical form already, so the value can be stored as it came.
+ * Where every walk of a container starts: the guards of a recursion over
+ * client input, then whether jc is itself a Buffer node (for the typed and
+ * legacy forms, *payload is its data/value member).
  */
-static bool
-check_tree(JsonbContainer *jc, const WaPath *path)
+static BufferForm
+walk_node(JsonbContainer *jc, const WaPath *path, JsonbValue *payload)
 {
+	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
+	return JsonContainerIsObject(jc) ? buffer_form(jc, path, payload) : NOT_A_BUFFER;
+}
+
+/* Are all Buffer nodes under jc in canonical form (those it read, checked)? */
+static bool
+is_canonical(JsonbContainer *jc, const WaPath *path)
+{
+	JsonbValue	payload;
+	BufferForm	form = walk_node(jc, path, &payload);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
-	bool		canonical = true;
 	WaPath		child = {path, NULL, 0, 0};
 
-	check_stack_depth();
-	CHECK_FOR_INTERRUPTS();
-
-	if (JsonContainerIsObject(jc))
-	{
-		JsonbValue	payload;
-		BufferForm	form = buffer_form(jc, path, &payload);
-
-		if (form == BUFFER_TYPED && payload.type == jbvString &&
-			wa_base64_is_canonical(payload.val.string.val, payload.val.string.len))
-			return true;
-		if (form != NOT_A_BUFFER)
-		{
-			(void) buffer_bytes(jc, form, &payload, path);
-			return false;
-		}
-	}
+	if (form != NOT_A_BUFFER)
+		return form == BUFFER_TYPED && payload.type == jbvString &&
+			wa_base64_is_canonical(payload.val.string.val, payload.val.string.len);
 
 	it = JsonbIteratorInit(jc);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -409,15 +350,13 @@ check_tree(JsonbContainer *jc, const WaPath *path)
 			child.key = v.val.string.val;
 			child.keylen = v.val.string.len;
 		}
-		else if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvBinary)
-		{
-			if (!check_tree(v.val.binary.data, &child))
-				canonical = false;
-		}
+		else if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvBinary &&
+				 !is_canonical(v.val.binary.data, &child))
+			return false;
 		if (tok == WJB_ELEM)
 			child.index++;
 	}
-	return canonical;
+	return true;
 }
 
 /*
@@ -427,23 +366,16 @@ check_tree(JsonbContainer *jc, const WaPath *path)
 static JsonbValue *
 push_canonical_tree(JsonbParseState **state, JsonbContainer *jc, const WaPath *path)
 {
+	JsonbValue	payload;
+	BufferForm	form = walk_node(jc, path, &payload);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	JsonbValue *res = NULL;
 	WaPath		child = {path, NULL, 0, 0};
 
-	check_stack_depth();
-	CHECK_FOR_INTERRUPTS();
-
-	if (JsonContainerIsObject(jc))
-	{
-		JsonbValue	payload;
-		BufferForm	form = buffer_form(jc, path, &payload);
-
-		if (form != NOT_A_BUFFER)
-			return push_canonical_buffer(state, buffer_bytes(jc, form, &payload, path));
-	}
+	if (form != NOT_A_BUFFER)
+		return push_canonical_buffer(state, buffer_bytes(jc, form, &payload, path));
 
 	it = JsonbIteratorInit(jc);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -479,27 +411,36 @@ push_canonical_tree(JsonbParseState **state, JsonbContainer *jc, const WaPath *p
 
 /*
  * The canonical form of a value (a scalar, or a container as jbvBinary, e.g.
- * one member of the keys_set document) as a jsonb container of *len bytes.
- * A value in canonical form already, the common case, is returned in place:
- * no copy.
+ * one member of the keys_set document) as a new jsonb, or NULL when the
+ * container is canonical already and can be used in place.
+ */
+static Jsonb *
+canonical_jsonb(JsonbValue *value, const WaPath *path)
+{
+	JsonbParseState *state = NULL;
+
+	if (value->type != jbvBinary)
+		return JsonbValueToJsonb(value);
+	if (JsonContainerIsScalar(value->val.binary.data) ||
+		is_canonical(value->val.binary.data, path))
+		return NULL;
+	return JsonbValueToJsonb(push_canonical_tree(&state, value->val.binary.data, path));
+}
+
+/*
+ * The canonical form of a value as a jsonb container of *len bytes: the
+ * value's own container when it is canonical already (no copy).
  */
 JsonbContainer *
 wa_canonical_container(JsonbValue *value, const WaPath *path, uint32 *len)
 {
-	JsonbParseState *state = NULL;
-	Jsonb	   *built;
+	Jsonb	   *built = canonical_jsonb(value, path);
 
-	if (value->type == jbvBinary &&
-		(JsonContainerIsScalar(value->val.binary.data) ||
-		 check_tree(value->val.binary.data, path)))
+	if (built == NULL)
 	{
 		*len = value->val.binary.len;
 		return value->val.binary.data;
 	}
-	if (value->type == jbvBinary)
-		built = JsonbValueToJsonb(push_canonical_tree(&state, value->val.binary.data, path));
-	else
-		built = JsonbValueToJsonb(value);
 	*len = VARSIZE(built) - VARHDRSZ;
 	return &built->root;
 }
@@ -508,38 +449,38 @@ wa_canonical_container(JsonbValue *value, const WaPath *path, uint32 *len)
 Jsonb *
 wa_normalize_jsonb_value(JsonbValue *value, const WaPath *path)
 {
-	uint32		len;
-	JsonbContainer *container = wa_canonical_container(value, path, &len);
-	Jsonb	   *out = palloc(VARHDRSZ + len);
+	Jsonb	   *built = canonical_jsonb(value, path);
 
-	SET_VARSIZE(out, VARHDRSZ + len);
-	memcpy(&out->root, container, len);
-	return out;
+	if (built == NULL)
+	{
+		built = palloc(VARHDRSZ + value->val.binary.len);
+		SET_VARSIZE(built, VARHDRSZ + value->val.binary.len);
+		memcpy(&built->root, value->val.binary.data, value->val.binary.len);
+	}
+	return built;
 }
 
-/* wa_normalize_jsonb_value() for a whole document. */
+/* The canonical form of a whole document: doc itself when canonical. */
 Jsonb *
 wa_normalize_value(Jsonb *doc, const WaPath *path)
 {
 	JsonbValue	root;
+	Jsonb	   *built;
 
-	if (JB_ROOT_IS_SCALAR(doc) || check_tree(&doc->root, path))
-		return doc;
 	root.type = jbvBinary;
 	root.val.binary.data = &doc->root;
 	root.val.binary.len = VARSIZE(doc) - VARHDRSZ;
-	return wa_normalize_jsonb_value(&root, path);
+	built = canonical_jsonb(&root, path);
+	return built ? built : doc;
 }
 
-/* Values over whatsapp_auth.max_value_size are refused with 54000. */
-void
-wa_check_value_size(Size size, const WaPath *path)
+static void
+raise_not_a_buffer(const WaPath *path)
 {
-	if (size > (Size) wa_max_value_size)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("value at %s is %zu bytes, more than whatsapp_auth.max_value_size (%d bytes)",
-						wa_path_string(path), size, wa_max_value_size)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("value at %s is not a Buffer node", wa_path_string(path)),
+			 errhint("A Buffer node is {\"type\":\"Buffer\",\"data\":\"<base64>\"} or one of the forms Baileys and Node write.")));
 }
 
 /*
@@ -554,10 +495,7 @@ container_buffer(JsonbContainer *jc, const WaPath *path)
 	if (JsonContainerIsObject(jc))
 		form = buffer_form(jc, path, &payload);
 	if (form == NOT_A_BUFFER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("value at %s is not a Buffer node", wa_path_string(path)),
-				 errhint("A Buffer node is {\"type\":\"Buffer\",\"data\":\"<base64>\"} or one of the forms Baileys and Node write.")));
+		raise_not_a_buffer(path);
 	return buffer_bytes(jc, form, &payload, path);
 }
 
@@ -567,10 +505,6 @@ wa_buffer_decode(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *node = PG_GETARG_JSONB_P(0);
 
-	if (JB_ROOT_IS_SCALAR(node))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("value at $ is not a Buffer node")));
 	PG_RETURN_BYTEA_P(container_buffer(&node->root, NULL));
 }
 
@@ -644,16 +578,10 @@ wa_jsonb_buffer(PG_FUNCTION_ARGS)
 		if (v->type != jbvBinary)
 		{
 			if (i == n - 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("value at %s is not a Buffer node", wa_path_string(at))));
+				raise_not_a_buffer(at);
 			PG_RETURN_NULL();
 		}
 		jc = v->val.binary.data;
 	}
-	if (JsonContainerIsScalar(jc))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("value at %s is not a Buffer node", wa_path_string(at))));
 	PG_RETURN_BYTEA_P(container_buffer(jc, at));
 }

@@ -3,7 +3,7 @@
  *	  A jsonb object assembled from stored jsonb values without decoding
  *	  them: keys_get() answers {id: value} for up to hundreds of values,
  *	  and re-parsing every value into a tree (what jsonb_object_agg does)
- *	  cost several times the read itself.
+ *	  would cost more than the read itself.
  *
  * The on-disk format (utils/jsonb.h): a container header, one JEntry per
  * key then one per value, then the keys' bytes, then the values' bytes.
@@ -15,7 +15,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "whatsapp_auth.h"
+#include "jsonb_object.h"
 
 /* jsonb's key order: shorter first, then bytewise */
 static int

@@ -6,20 +6,20 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/timestamp.h"
 
-#include "whatsapp_auth.h"
+#include "args.h"
+#include "jsonb_buffers.h"
+#include "jsonb_object.h"
+#include "keystore.h"
+#include "path.h"
+#include "spi_plans.h"
+#include "value_size.h"
+#include "writeset.h"
 
 PG_FUNCTION_INFO_V1(wa_creds_get);
 PG_FUNCTION_INFO_V1(wa_creds_set);
@@ -29,20 +29,23 @@ PG_FUNCTION_INFO_V1(wa_keys_upsert);
 PG_FUNCTION_INFO_V1(wa_keys_delete);
 PG_FUNCTION_INFO_V1(wa_keys_clear);
 PG_FUNCTION_INFO_V1(wa_session_remove);
-PG_FUNCTION_INFO_V1(wa_key_ttl);
 
 static WaStatement creds_get_stmt = {
-	"SELECT c.creds FROM whatsapp_auth.creds c"
+	.sql = "SELECT c.creds FROM whatsapp_auth.creds c"
 	" WHERE c.company_id " WA_OP("=") " $1",
-	1, {TEXTOID}, NULL, WA_GENERIC_PLAN
+	.nargs = 1,
+	.argtypes = {TEXTOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 static WaStatement creds_set_stmt = {
-	"INSERT INTO whatsapp_auth.creds AS c (company_id, creds, created_at, updated_at)"
+	.sql = "INSERT INTO whatsapp_auth.creds AS c (company_id, creds, created_at, updated_at)"
 	" VALUES ($1, $2, pg_catalog.now(), pg_catalog.now())"
 	" ON CONFLICT (company_id) DO UPDATE"
 	" SET creds = excluded.creds, updated_at = excluded.updated_at",
-	2, {TEXTOID, JSONBOID}, NULL, WA_GENERIC_PLAN
+	.nargs = 2,
+	.argtypes = {TEXTOID, JSONBOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 /* keys_get: the live keys of one company and key type, selected by key_id */
@@ -57,12 +60,14 @@ static WaStatement creds_set_stmt = {
 /*
  * Several ids.  Until the table has statistics, the generic plan of "= ANY"
  * over an array of unknown length scans the company's whole key type; a
- * plan fenced to one primary-key probe per id was about 12% slower for 100
- * ids once the table is analyzed, so this stays.
+ * plan fenced to one primary-key probe per id was slower for 100 ids once
+ * the table is analyzed, so this stays.
  */
 static WaStatement keys_get_stmt = {
-	KEYS_GET_SQL(WA_OP("=") " ANY ($3)"),
-	3, {TEXTOID, TEXTOID, TEXTARRAYOID}, NULL, WA_GENERIC_PLAN
+	.sql = KEYS_GET_SQL(WA_OP("=") " ANY ($3)"),
+	.nargs = 3,
+	.argtypes = {TEXTOID, TEXTOID, TEXTARRAYOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 /*
@@ -70,115 +75,42 @@ static WaStatement keys_get_stmt = {
  * index probe with or without statistics.
  */
 static WaStatement keys_get_one_stmt = {
-	KEYS_GET_SQL(WA_OP("=") " $3"),
-	3, {TEXTOID, TEXTOID, TEXTOID}, NULL, WA_GENERIC_PLAN
+	.sql = KEYS_GET_SQL(WA_OP("=") " $3"),
+	.nargs = 3,
+	.argtypes = {TEXTOID, TEXTOID, TEXTOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 static WaStatement keys_clear_stmt = {
-	"DELETE FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1",
-	1, {TEXTOID}, NULL, 0
+	.sql = "DELETE FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1",
+	.nargs = 1,
+	.argtypes = {TEXTOID},
 };
 
 static WaStatement session_remove_stmt = {
-	"WITH k AS (DELETE FROM whatsapp_auth.keys k"
+	.sql = "WITH k AS (DELETE FROM whatsapp_auth.keys k"
 	"           WHERE k.company_id " WA_OP("=") " $1 RETURNING 1),"
 	"     c AS (DELETE FROM whatsapp_auth.creds c"
 	"           WHERE c.company_id " WA_OP("=") " $1 RETURNING 1)"
 	" SELECT (SELECT pg_catalog.count(*) FROM k) " WA_OP("+")
 	"        (SELECT pg_catalog.count(*) FROM c)",
-	1, {TEXTOID}, NULL, 0
+	.nargs = 1,
+	.argtypes = {TEXTOID},
+};
+
+static WaStatement has_state_stmt = {
+	.sql = "SELECT EXISTS (SELECT FROM whatsapp_auth.creds c WHERE c.company_id " WA_OP("=") " $1)"
+	"    OR EXISTS (SELECT FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1)",
+	.nargs = 1,
+	.argtypes = {TEXTOID},
 };
 
 /*
- * Arguments
+ * Company rows, for the entry points that move whole companies; the caller
+ * is SPI-connected.
  */
 
-/* A text argument that must not be NULL (writers refuse NULL: see the SQL). */
-static text *
-required_text_arg(FunctionCallInfo fcinfo, int n, const char *name)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-	return PG_GETARG_TEXT_PP(n);
-}
-
-/* The company_id argument, checked. */
-static char *
-company_arg(FunctionCallInfo fcinfo, int n)
-{
-	char	   *company_id = text_to_cstring(required_text_arg(fcinfo, n, "company_id"));
-
-	wa_check_company_id(company_id);
-	wa_check_company_access(company_id);
-	return company_id;
-}
-
-/* The key_type argument, checked. */
-static char *
-key_type_arg(FunctionCallInfo fcinfo, int n)
-{
-	char	   *key_type = text_to_cstring(required_text_arg(fcinfo, n, "key_type"));
-
-	wa_check_key_type(key_type, strlen(key_type));
-	return key_type;
-}
-
-/* A text[] argument as C strings; NULL elements are refused. */
-static char **
-text_array_arg(FunctionCallInfo fcinfo, int n, const char *name, int *count)
-{
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-	int			i;
-
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-	arr = PG_GETARG_ARRAYTYPE_P(n);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", name)));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, count);
-	out = palloc(sizeof(char *) * Max(*count, 1));
-	for (i = 0; i < *count; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s[%d] must not be null", name, i + 1)));
-		out[i] = TextDatumGetCString(elems[i]);
-	}
-	return out;
-}
-
-/*
- * SQL functions
- */
-
-/* SQL function: creds_get(company_id text) returns jsonb */
-Datum
-wa_creds_get(PG_FUNCTION_ARGS)
-{
-	Datum		arg = CStringGetTextDatum(company_arg(fcinfo, 0));
-	Datum		creds;
-	bool		isnull;
-
-	SPI_connect();
-	wa_execute(&creds_get_stmt, &arg, NULL, true, SPI_OK_SELECT);
-	creds = wa_first_value(&isnull);
-	SPI_finish();
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(creds);
-}
-
-/* Store a company's creds (canonical, checked); the caller is SPI-connected. */
+/* Store a company's creds (canonical, checked). */
 void
 wa_store_creds(const char *company_id, Jsonb *creds)
 {
@@ -189,29 +121,64 @@ wa_store_creds(const char *company_id, Jsonb *creds)
 	wa_execute(&creds_set_stmt, args, NULL, false, SPI_OK_INSERT);
 }
 
-/* Delete a company's creds and keys; the caller is SPI-connected. */
+/* Has the company creds or keys (expired ones too)? */
+bool
+wa_company_has_state(const char *company_id)
+{
+	Datum		arg = CStringGetTextDatum(company_id);
+	bool		isnull;
+
+	return DatumGetBool(wa_execute_value(&has_state_stmt, &arg, NULL, true, &isnull));
+}
+
+/* Delete a company's creds and keys; returns the rows deleted. */
 int64
 wa_remove_company(const char *company_id)
 {
 	Datum		arg = CStringGetTextDatum(company_id);
 	bool		isnull;
 
-	wa_execute(&session_remove_stmt, &arg, NULL, false, SPI_OK_SELECT);
-	return DatumGetInt64(wa_first_value(&isnull));
+	return DatumGetInt64(wa_execute_value(&session_remove_stmt, &arg, NULL, false, &isnull));
+}
+
+/*
+ * SQL functions
+ */
+
+/*
+ * The whole of a reader whose answer is one value of one statement over
+ * the company argument (argument 0): NULL when there is none.
+ */
+Datum
+wa_company_value(FunctionCallInfo fcinfo, WaStatement *stmt)
+{
+	Datum		arg = CStringGetTextDatum(wa_company_arg(fcinfo, 0));
+	Datum		value;
+	bool		isnull;
+
+	wa_spi_connect(0);
+	value = wa_execute_value(stmt, &arg, NULL, true, &isnull);
+	wa_spi_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(value);
+}
+
+/* SQL function: creds_get(company_id text) returns jsonb */
+Datum
+wa_creds_get(PG_FUNCTION_ARGS)
+{
+	return wa_company_value(fcinfo, &creds_get_stmt);
 }
 
 /* SQL function: creds_set(company_id text, creds jsonb) returns void */
 Datum
 wa_creds_set(PG_FUNCTION_ARGS)
 {
-	char	   *company_id = company_arg(fcinfo, 0);
+	char	   *company_id = wa_company_arg(fcinfo, 0);
 	Jsonb	   *creds;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("creds must not be null"),
-				 errhint("Use session_remove() to forget a company.")));
+	wa_arg_not_null(fcinfo, 1, "creds", "Use session_remove() to forget a company.");
 	creds = PG_GETARG_JSONB_P(1);
 	if (!JB_ROOT_IS_OBJECT(creds))
 		ereport(ERROR,
@@ -220,9 +187,9 @@ wa_creds_set(PG_FUNCTION_ARGS)
 	creds = wa_normalize_value(creds, NULL);
 	wa_check_value_size(VARSIZE(creds), NULL);
 
-	SPI_connect();
+	wa_spi_connect(0);
 	wa_store_creds(company_id, creds);
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_VOID();
 }
 
@@ -252,13 +219,13 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 	uint64		i;
 
-	args[0] = CStringGetTextDatum(company_arg(fcinfo, 0));
-	args[1] = CStringGetTextDatum(key_type_arg(fcinfo, 1));
+	args[0] = CStringGetTextDatum(wa_company_arg(fcinfo, 0));
+	args[1] = CStringGetTextDatum(wa_key_type_arg(fcinfo, 1));
 	args[2] = PointerGetDatum(ids);
 	if (single_id(ids, &args[2]))
 		stmt = &keys_get_one_stmt;
 
-	SPI_connect();
+	wa_spi_connect(0);
 	wa_execute(stmt, args, NULL, true, SPI_OK_SELECT);
 	pairs = palloc(sizeof(WaJsonbPair) * Max(SPI_processed, 1));
 	for (i = 0; i < SPI_processed; i++)
@@ -274,7 +241,7 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	/* the result outlives SPI: build it in the caller's context */
 	MemoryContextSwitchTo(caller);
 	result = wa_jsonb_object(pairs, (int) SPI_processed);
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -282,7 +249,7 @@ wa_keys_get(PG_FUNCTION_ARGS)
 Datum
 wa_keys_set(PG_FUNCTION_ARGS)
 {
-	char	   *company_id = company_arg(fcinfo, 0);
+	char	   *company_id = wa_company_arg(fcinfo, 0);
 	WaWriteSet	set = {0};
 	uint64		upserted,
 				deleted;
@@ -290,15 +257,14 @@ wa_keys_set(PG_FUNCTION_ARGS)
 	Datum		result[2];
 	bool		nulls[2] = {false, false};
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("data must not be null")));
+	wa_arg_not_null(fcinfo, 1, "data", NULL);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "keys_set must be declared with OUT parameters");
 
 	wa_writeset_add_document(&set, &PG_GETARG_JSONB_P(1)->root, NULL);
+	wa_spi_connect(0);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
+	wa_spi_finish();
 
 	result[0] = Int32GetDatum((int32) upserted);
 	result[1] = Int32GetDatum((int32) deleted);
@@ -314,11 +280,11 @@ wa_keys_set(PG_FUNCTION_ARGS)
 Datum
 wa_keys_upsert(PG_FUNCTION_ARGS)
 {
-	char	   *company_id = company_arg(fcinfo, 0);
-	char	   *key_type = key_type_arg(fcinfo, 1);
+	char	   *company_id = wa_company_arg(fcinfo, 0);
+	char	   *key_type = wa_key_type_arg(fcinfo, 1);
 	int			nids,
 				nvals;
-	char	  **ids = text_array_arg(fcinfo, 2, "ids", &nids);
+	char	  **ids = wa_text_array_arg(fcinfo, 2, "ids", &nids);
 	Datum	   *vals = NULL;
 	bool	   *val_nulls = NULL;
 	WaWriteSet	set = {0};
@@ -327,10 +293,7 @@ wa_keys_upsert(PG_FUNCTION_ARGS)
 				deleted;
 	int			i;
 
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("vals must not be null")));
+	wa_arg_not_null(fcinfo, 3, "vals", NULL);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), JSONBOID, -1, false, TYPALIGN_INT,
 					  &vals, &val_nulls, &nvals);
 	if (nvals != nids)
@@ -357,7 +320,9 @@ wa_keys_upsert(PG_FUNCTION_ARGS)
 			wa_writeset_add(&set, key_type, ids[i], &v, &id_path);
 		}
 	}
+	wa_spi_connect(0);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
+	wa_spi_finish();
 	PG_RETURN_INT32((int32) (upserted + deleted));
 }
 
@@ -365,10 +330,10 @@ wa_keys_upsert(PG_FUNCTION_ARGS)
 Datum
 wa_keys_delete(PG_FUNCTION_ARGS)
 {
-	char	   *company_id = company_arg(fcinfo, 0);
-	char	   *key_type = key_type_arg(fcinfo, 1);
+	char	   *company_id = wa_company_arg(fcinfo, 0);
+	char	   *key_type = wa_key_type_arg(fcinfo, 1);
 	int			nids;
-	char	  **ids = text_array_arg(fcinfo, 2, "ids", &nids);
+	char	  **ids = wa_text_array_arg(fcinfo, 2, "ids", &nids);
 	WaWriteSet	set = {0};
 	uint64		upserted,
 				deleted;
@@ -376,7 +341,9 @@ wa_keys_delete(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < nids; i++)
 		wa_writeset_add(&set, key_type, ids[i], NULL, NULL);
+	wa_spi_connect(0);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
+	wa_spi_finish();
 	PG_RETURN_INT32((int32) deleted);
 }
 
@@ -384,13 +351,13 @@ wa_keys_delete(PG_FUNCTION_ARGS)
 Datum
 wa_keys_clear(PG_FUNCTION_ARGS)
 {
-	Datum		arg = CStringGetTextDatum(company_arg(fcinfo, 0));
+	Datum		arg = CStringGetTextDatum(wa_company_arg(fcinfo, 0));
 	uint64		removed;
 
-	SPI_connect();
+	wa_spi_connect(0);
 	wa_execute(&keys_clear_stmt, &arg, NULL, false, SPI_OK_DELETE);
 	removed = SPI_processed;
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_INT64((int64) removed);
 }
 
@@ -398,27 +365,11 @@ wa_keys_clear(PG_FUNCTION_ARGS)
 Datum
 wa_session_remove(PG_FUNCTION_ARGS)
 {
-	char	   *company_id = company_arg(fcinfo, 0);
+	char	   *company_id = wa_company_arg(fcinfo, 0);
 	int64		removed;
 
-	SPI_connect();
+	wa_spi_connect(0);
 	removed = wa_remove_company(company_id);
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_INT64(removed);
-}
-
-/* SQL function: key_ttl(key_type text) returns interval */
-Datum
-wa_key_ttl(PG_FUNCTION_ARGS)
-{
-	char	   *key_type = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		expires;
-	Interval   *ttl = palloc(sizeof(Interval));
-
-	if (strcmp(key_type, "*") != 0)
-		wa_check_key_type(key_type, strlen(key_type));
-	expires = wa_ttl_lookup(key_type, ttl);
-	if (!expires)
-		PG_RETURN_NULL();
-	PG_RETURN_INTERVAL_P(ttl);
 }

@@ -11,16 +11,21 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "args.h"
+#include "spi_plans.h"
+#include "tenant.h"
 #include "whatsapp_auth.h"
 
 PG_FUNCTION_INFO_V1(wa_purge_expired);
@@ -30,8 +35,24 @@ PG_FUNCTION_INFO_V1(wa_purge);
 #define PURGE_LOCK_KEY1 1463899472
 #define PURGE_LOCK_KEY2 1
 
+#define PURGE_LOG_RETENTION_DEFAULT (30 * 24 * 60 * 60)
+
+static int	purge_log_retention = PURGE_LOG_RETENTION_DEFAULT;
+
+void
+wa_purge_init(void)
+{
+	DefineCustomIntVariable("whatsapp_auth.purge_log_retention",
+							"Each purge deletes purge_log rows older than this; 0 keeps them all.",
+							NULL,
+							&purge_log_retention,
+							PURGE_LOG_RETENTION_DEFAULT, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
 static WaStatement batch_stmt = {
-	"WITH batch AS ("
+	.sql = "WITH batch AS ("
 	"  SELECT k.company_id, k.key_type, k.key_id FROM whatsapp_auth.keys k"
 	"  WHERE k.expires_at " WA_OP("<") " $1"
 	"  LIMIT $2 FOR UPDATE SKIP LOCKED)"
@@ -40,26 +61,30 @@ static WaStatement batch_stmt = {
 	" AND k.key_type " WA_OP("=") " b.key_type"
 	" AND k.key_id " WA_OP("=") " b.key_id"
 	" AND k.expires_at " WA_OP("<") " $1",
-	2, {TIMESTAMPTZOID, INT8OID}, NULL, 0
+	.nargs = 2,
+	.argtypes = {TIMESTAMPTZOID, INT8OID},
 };
 
 static WaStatement count_stmt = {
-	"SELECT pg_catalog.count(*) FROM ("
+	.sql = "SELECT pg_catalog.count(*) FROM ("
 	"  SELECT FROM whatsapp_auth.keys k WHERE k.expires_at " WA_OP("<") " $1 LIMIT $2) s",
-	2, {TIMESTAMPTZOID, INT8OID}, NULL, 0
+	.nargs = 2,
+	.argtypes = {TIMESTAMPTZOID, INT8OID},
 };
 
 static WaStatement log_stmt = {
-	"INSERT INTO whatsapp_auth.purge_log"
+	.sql = "INSERT INTO whatsapp_auth.purge_log"
 	" (started_at, finished_at, role, grace, batch_size, max_rows, deleted, dry_run)"
 	" VALUES ($1, pg_catalog.clock_timestamp(), CURRENT_USER, $2, $3, $4, $5, $6)",
-	6, {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID}, NULL, 0
+	.nargs = 6,
+	.argtypes = {TIMESTAMPTZOID, INTERVALOID, INT4OID, INT8OID, INT8OID, BOOLOID},
 };
 
 static WaStatement trim_log_stmt = {
-	"DELETE FROM whatsapp_auth.purge_log l"
+	.sql = "DELETE FROM whatsapp_auth.purge_log l"
 	" WHERE l.started_at " WA_OP("<") " (pg_catalog.now() " WA_OP("-") " $1)",
-	1, {INTERVALOID}, NULL, 0
+	.nargs = 1,
+	.argtypes = {INTERVALOID},
 };
 
 /* One purge call's arguments. */
@@ -76,11 +101,13 @@ typedef struct PurgeArgs
 static void
 purge_args(FunctionCallInfo fcinfo, bool has_dry_run, PurgeArgs *a)
 {
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || (has_dry_run && PG_ARGISNULL(3)))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("grace, batch_size and dry_run must not be null"),
-				 errhint("A NULL max_rows means no limit.")));
+	const char *required = has_dry_run ? "grace, batch_size and dry_run" : "grace and batch_size";
+	const char *hint = "A NULL max_rows means no limit.";
+
+	wa_arg_not_null(fcinfo, 0, required, hint);
+	wa_arg_not_null(fcinfo, 1, required, hint);
+	if (has_dry_run)
+		wa_arg_not_null(fcinfo, 3, required, hint);
 	a->grace = PG_GETARG_INTERVAL_P(0);
 	a->batch_size = PG_GETARG_INT32(1);
 	a->has_max_rows = !PG_ARGISNULL(2);
@@ -137,8 +164,7 @@ count_expired(TimestampTz cutoff, const PurgeArgs *a)
 	char		nulls[2] = {' ', a->has_max_rows ? ' ' : 'n'};
 	bool		isnull;
 
-	wa_execute(&count_stmt, args, nulls, false, SPI_OK_SELECT);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return DatumGetInt64(wa_execute_value(&count_stmt, args, nulls, false, &isnull));
 }
 
 /*
@@ -189,11 +215,11 @@ log_purge(TimestampTz started, const PurgeArgs *a, int64 deleted)
 	args[5] = BoolGetDatum(a->dry_run);
 	wa_execute(&log_stmt, args, nulls, false, SPI_OK_INSERT);
 
-	if (wa_purge_log_retention > 0)
+	if (purge_log_retention > 0)
 	{
 		Interval   *keep = palloc0(sizeof(Interval));
 
-		keep->time = (int64) wa_purge_log_retention * USECS_PER_SEC;
+		keep->time = (int64) purge_log_retention * USECS_PER_SEC;
 		args[0] = IntervalPGetDatum(keep);
 		wa_execute(&trim_log_stmt, args, NULL, false, SPI_OK_DELETE);
 	}
@@ -231,10 +257,10 @@ wa_purge_expired(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(0);
 	}
 
-	SPI_connect();
+	wa_spi_connect(0);
 	result = a.dry_run ? count_expired(cutoff, &a) : delete_expired(cutoff, &a, false);
 	log_purge(started, &a, result);
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_INT64(result);
 }
 
@@ -269,10 +295,10 @@ wa_purge(PG_FUNCTION_ARGS)
 
 	PG_TRY();
 	{
-		SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0);
+		wa_spi_connect(nonatomic ? SPI_OPT_NONATOMIC : 0);
 		deleted = delete_expired(cutoff, &a, nonatomic);
 		log_purge(started, &a, deleted);
-		SPI_finish();
+		wa_spi_finish();
 	}
 	PG_FINALLY();
 	{

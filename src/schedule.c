@@ -12,13 +12,14 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "whatsapp_auth.h"
+#include "args.h"
+#include "spi_plans.h"
+#include "tenant.h"
 
 PG_FUNCTION_INFO_V1(wa_schedule_purge);
 PG_FUNCTION_INFO_V1(wa_unschedule_purge);
@@ -31,7 +32,7 @@ static void
 require_pg_cron(void)
 {
 	int			rc = SPI_execute("SELECT FROM pg_catalog.pg_extension e"
-								 " WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron'",
+								 " WHERE e.extname " WA_OP("=") " 'pg_cron'",
 								 true, 1);
 
 	if (rc != SPI_OK_SELECT)
@@ -57,10 +58,8 @@ wa_schedule_purge(PG_FUNCTION_ARGS)
 	int64		jobid;
 	int			rc;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("schedule and grace must not be null")));
+	wa_arg_not_null(fcinfo, 0, "schedule and grace", NULL);
+	wa_arg_not_null(fcinfo, 1, "schedule and grace", NULL);
 
 	wa_check_unpinned("schedule_purge()");
 	command = psprintf("CALL whatsapp_auth.purge(grace => %s)",
@@ -70,7 +69,7 @@ wa_schedule_purge(PG_FUNCTION_ARGS)
 	args[1] = PG_GETARG_DATUM(0);
 	args[2] = CStringGetTextDatum(command);
 
-	SPI_connect();
+	wa_spi_connect(0);
 	require_pg_cron();
 	/* cron.schedule() with a job name inserts or updates that job */
 	rc = SPI_execute_with_args("SELECT cron.schedule($1, $2, $3)",
@@ -78,7 +77,7 @@ wa_schedule_purge(PG_FUNCTION_ARGS)
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "cron.schedule failed: %s", SPI_result_code_string(rc));
 	jobid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_INT64(jobid);
 }
 
@@ -92,15 +91,15 @@ wa_unschedule_purge(PG_FUNCTION_ARGS)
 	int			rc;
 
 	wa_check_unpinned("unschedule_purge()");
-	SPI_connect();
+	wa_spi_connect(0);
 	require_pg_cron();
 	rc = SPI_execute_with_args("SELECT cron.unschedule(j.jobid) FROM cron.job j"
-							   " WHERE j.jobname OPERATOR(pg_catalog.=) $1"
-							   " AND j.username OPERATOR(pg_catalog.=) CURRENT_USER",
+							   " WHERE j.jobname " WA_OP("=") " $1"
+							   " AND j.username " WA_OP("=") " CURRENT_USER",
 							   1, &argtype, &arg, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "cron.unschedule failed: %s", SPI_result_code_string(rc));
 	found = SPI_processed > 0;
-	SPI_finish();
+	wa_spi_finish();
 	PG_RETURN_BOOL(found);
 }

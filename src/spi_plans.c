@@ -7,10 +7,29 @@
 
 #include "executor/spi.h"
 
-#include "whatsapp_auth.h"
+#include "spi_plans.h"
 
-SPIPlanPtr
-wa_kept_plan(WaStatement *stmt)
+/* Connect an entry point to SPI (options: SPI_OPT_NONATOMIC or 0). */
+void
+wa_spi_connect(int options)
+{
+	int			rc = SPI_connect_ext(options);
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+}
+
+void
+wa_spi_finish(void)
+{
+	int			rc = SPI_finish();
+
+	if (rc != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+static SPIPlanPtr
+kept_plan(WaStatement *stmt)
 {
 	if (stmt->plan == NULL)
 	{
@@ -31,28 +50,35 @@ void
 wa_execute(WaStatement *stmt, Datum *values, const char *nulls, bool read_only,
 		   int expected)
 {
-	int			rc = SPI_execute_plan(wa_kept_plan(stmt), values, nulls, read_only, 0);
+	int			rc = SPI_execute_plan(kept_plan(stmt), values, nulls, read_only, 0);
 
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
 			 stmt->sql, SPI_result_code_string(rc));
 }
 
+/*
+ * Run a SELECT and return the first column of its first row (*isnull when
+ * there is none), copied out of SPI memory; the result rows are freed, so a
+ * loop of calls holds none of them.
+ */
 Datum
-wa_first_value(bool *isnull)
+wa_execute_value(WaStatement *stmt, Datum *values, const char *nulls, bool read_only,
+				 bool *isnull)
 {
-	TupleDesc	tupdesc;
-	Datum		d;
+	Datum		value = (Datum) 0;
 
-	if (SPI_processed == 0)
+	wa_execute(stmt, values, nulls, read_only, SPI_OK_SELECT);
+	*isnull = true;
+	if (SPI_processed > 0)
 	{
-		*isnull = true;
-		return (Datum) 0;
+		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], tupdesc, 1, isnull);
+
+		if (!*isnull)
+			value = SPI_datumTransfer(d, TupleDescAttr(tupdesc, 0)->attbyval,
+									  TupleDescAttr(tupdesc, 0)->attlen);
 	}
-	tupdesc = SPI_tuptable->tupdesc;
-	d = SPI_getbinval(SPI_tuptable->vals[0], tupdesc, 1, isnull);
-	if (*isnull)
-		return (Datum) 0;
-	return SPI_datumTransfer(d, TupleDescAttr(tupdesc, 0)->attbyval,
-							 TupleDescAttr(tupdesc, 0)->attlen);
+	SPI_freetuptable(SPI_tuptable);
+	return value;
 }

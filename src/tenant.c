@@ -12,13 +12,15 @@
 
 #include "utils/guc.h"
 
+#include "tenant.h"
+#include "validate.h"
 #include "whatsapp_auth.h"
 
-char	   *wa_pinned_company = NULL;
+static char *pinned_company = NULL;
 
 /* GUC check hook: empty, or a well-formed company id. */
-bool
-wa_check_pinned_company(char **newval, void **extra, GucSource source)
+static bool
+check_pinned_company(char **newval, void **extra, GucSource source)
 {
 	(void) extra;
 	(void) source;
@@ -32,19 +34,19 @@ wa_check_pinned_company(char **newval, void **extra, GucSource source)
 static inline bool
 is_pinned(void)
 {
-	return wa_pinned_company != NULL && wa_pinned_company[0] != '\0';
+	return pinned_company != NULL && pinned_company[0] != '\0';
 }
 
 /* Raise 42501 unless the session may work on this (valid) company. */
 void
 wa_check_company_access(const char *company_id)
 {
-	if (is_pinned() && strcmp(company_id, wa_pinned_company) != 0)
+	if (is_pinned() && strcmp(company_id, pinned_company) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("company \"%s\" is not the company this session is pinned to",
 						company_id),
-				 errdetail("whatsapp_auth.company_id is \"%s\".", wa_pinned_company)));
+				 errdetail("whatsapp_auth.company_id is \"%s\".", pinned_company)));
 }
 
 /* Raise 42501 when pinned: what works on every company needs an unpinned session. */
@@ -55,6 +57,23 @@ wa_check_unpinned(const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s works on every company, and this session is pinned to company \"%s\"",
-						what, wa_pinned_company),
+						what, pinned_company),
 				 errhint("Run it in a session where whatsapp_auth.company_id is empty.")));
+}
+
+void
+wa_tenant_init(void)
+{
+	/*
+	 * Per session or transaction, by the application itself: a pinned
+	 * connection cannot reach another company by mistake.  Not a boundary
+	 * against a role that can run its own SQL (it can reset the setting).
+	 */
+	DefineCustomStringVariable("whatsapp_auth.company_id",
+							   "Pins the session to one company: other companies are refused and hidden.",
+							   "Empty pins no company.",
+							   &pinned_company,
+							   "",
+							   PGC_USERSET, 0,
+							   check_pinned_company, NULL, NULL);
 }

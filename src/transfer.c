@@ -11,14 +11,21 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "whatsapp_auth.h"
+#include "args.h"
+#include "jsonb_buffers.h"
+#include "keystore.h"
+#include "path.h"
+#include "spi_plans.h"
+#include "tenant.h"
+#include "validate.h"
+#include "value_size.h"
+#include "writeset.h"
 
 PG_FUNCTION_INFO_V1(wa_session_export);
 PG_FUNCTION_INFO_V1(wa_session_import);
@@ -28,7 +35,7 @@ PG_FUNCTION_INFO_V1(wa_import_legacy);
 #define IMPORT_BATCH 5000
 
 static WaStatement export_stmt = {
-	"SELECT CASE WHEN c.creds IS NULL AND k.keys IS NULL THEN NULL ELSE"
+	.sql = "SELECT CASE WHEN c.creds IS NULL AND k.keys IS NULL THEN NULL ELSE"
 	" pg_catalog.jsonb_build_object('company_id', $1, 'exported_at', pg_catalog.now(),"
 	"   'creds', c.creds, 'keys', COALESCE(k.keys, '{}'::pg_catalog.jsonb)) END"
 	" FROM (SELECT (SELECT s.creds FROM whatsapp_auth.creds s"
@@ -38,34 +45,15 @@ static WaStatement export_stmt = {
 	"         FROM whatsapp_auth.keys s WHERE s.company_id " WA_OP("=") " $1"
 	"         AND (s.expires_at IS NULL OR s.expires_at " WA_OP(">") " pg_catalog.now())"
 	"         GROUP BY s.key_type) t) k",
-	1, {TEXTOID}, NULL, 0
-};
-
-static WaStatement has_state_stmt = {
-	"SELECT EXISTS (SELECT FROM whatsapp_auth.creds c WHERE c.company_id " WA_OP("=") " $1)"
-	"    OR EXISTS (SELECT FROM whatsapp_auth.keys k WHERE k.company_id " WA_OP("=") " $1)",
-	1, {TEXTOID}, NULL, 0
+	.nargs = 1,
+	.argtypes = {TEXTOID},
 };
 
 /* SQL function: session_export(company_id text) returns jsonb */
 Datum
 wa_session_export(PG_FUNCTION_ARGS)
 {
-	char	   *company_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Datum		arg;
-	Datum		doc;
-	bool		isnull;
-
-	wa_check_company_id(company_id);
-	wa_check_company_access(company_id);
-	arg = CStringGetTextDatum(company_id);
-	SPI_connect();
-	wa_execute(&export_stmt, &arg, NULL, true, SPI_OK_SELECT);
-	doc = wa_first_value(&isnull);
-	SPI_finish();
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(doc);
+	return wa_company_value(fcinfo, &export_stmt);
 }
 
 /* The member key of an import document, or NULL when absent. */
@@ -101,15 +89,11 @@ wa_session_import(PG_FUNCTION_ARGS)
 	WaWriteSet	set = {0};
 	WaPath		keys_path = {NULL, "keys", 4, 0};
 	WaPath		creds_path = {NULL, "creds", 5, 0};
-	Datum		arg;
-	bool		isnull;
 	uint64		upserted,
 				deleted;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("doc and replace must not be null")));
+	wa_arg_not_null(fcinfo, 0, "doc and replace", NULL);
+	wa_arg_not_null(fcinfo, 1, "doc and replace", NULL);
 	doc = PG_GETARG_JSONB_P(0);
 	replace = PG_GETARG_BOOL(1);
 
@@ -121,8 +105,7 @@ wa_session_import(PG_FUNCTION_ARGS)
 	if (doc_member(doc, "company_id", &member) == NULL || member.type != jbvString)
 		raise_bad_document("company_id", "a string");
 	company_id = pnstrdup(member.val.string.val, member.val.string.len);
-	wa_check_company_id(company_id);
-	wa_check_company_access(company_id);
+	wa_check_company(company_id);
 
 	if (doc_member(doc, "creds", &member) != NULL && member.type != jbvNull)
 	{
@@ -138,10 +121,8 @@ wa_session_import(PG_FUNCTION_ARGS)
 		wa_writeset_add_document(&set, member.val.binary.data, &keys_path);
 	}
 
-	arg = CStringGetTextDatum(company_id);
-	SPI_connect();
-	wa_execute(&has_state_stmt, &arg, NULL, true, SPI_OK_SELECT);
-	if (DatumGetBool(wa_first_value(&isnull)))
+	wa_spi_connect(0);
+	if (wa_company_has_state(company_id))
 	{
 		if (!replace)
 			ereport(ERROR,
@@ -152,9 +133,8 @@ wa_session_import(PG_FUNCTION_ARGS)
 	}
 	if (creds)
 		wa_store_creds(company_id, creds);
-	SPI_finish();
-
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
+	wa_spi_finish();
 	PG_RETURN_INT64((int64) upserted + (creds ? 1 : 0));
 }
 
@@ -162,143 +142,151 @@ wa_session_import(PG_FUNCTION_ARGS)
  * import_legacy
  */
 
-/* Write one company's pending keys, then forget them. */
+/* Rows fetched per cursor round trip. */
+#define IMPORT_FETCH 1000
+
+/*
+ * One import_legacy() call.  Memory stays bounded by a batch whatever the
+ * size of the legacy tables: each fetch's rows are freed once read, each
+ * row is read in the scratch context (reset after it), and the pending keys
+ * of a batch live in batch_cxt, reset after each flush.
+ */
+typedef struct LegacyImport
+{
+	MemoryContext scratch;
+	MemoryContext batch_cxt;
+	const char *table;			/* being read */
+	WaWriteSet	set;			/* pending keys of company_id */
+	char		company_id[64];
+	int64		creds_rows;
+	int64		key_rows;
+} LegacyImport;
+
+typedef void (*LegacyRowFn) (LegacyImport *imp, HeapTuple row, TupleDesc desc);
+
+/* Run a query through a cursor, each row to fn, each fetch's rows freed after. */
 static void
-flush_company(const char *company_id, WaWriteSet *set, MemoryContext batch_cxt,
-			  int64 *imported)
+for_each_row(const char *sql, const char *table, LegacyImport *imp, LegacyRowFn fn)
 {
-	uint64		upserted,
-				deleted;
-
-	if (set->count > 0)
-	{
-		wa_writeset_apply(company_id, set, &upserted, &deleted);
-		*imported += upserted;
-	}
-	MemoryContextReset(batch_cxt);
-	memset(set, 0, sizeof(*set));
-}
-
-/* Copy the creds rows of the legacy auth table; returns how many. */
-static int64
-import_legacy_creds(const char *auth_table)
-{
-	char	   *sql = psprintf("SELECT a.company_id::pg_catalog.text, a.creds::pg_catalog.jsonb"
-							   " FROM %s a WHERE a.creds IS NOT NULL", auth_table);
-	int64		imported = 0;
-	SPITupleTable *rows;
-	uint64		nrows;
-	uint64		i;
-
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s", auth_table);
-	/* the writes below replace SPI_tuptable: keep this result */
-	rows = SPI_tuptable;
-	nrows = SPI_processed;
-	for (i = 0; i < nrows; i++)
-	{
-		HeapTuple	row = rows->vals[i];
-		TupleDesc	desc = rows->tupdesc;
-		bool		isnull;
-		char	   *company_id = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
-		Jsonb	   *creds = DatumGetJsonbP(SPI_getbinval(row, desc, 2, &isnull));
-
-		wa_check_company_id(company_id);
-		if (!JB_ROOT_IS_OBJECT(creds))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("creds of company \"%s\" in %s is not a JSON object",
-							company_id, auth_table)));
-		creds = wa_normalize_value(creds, NULL);
-		wa_check_value_size(VARSIZE(creds), NULL);
-		wa_store_creds(company_id, creds);
-		imported++;
-	}
-	return imported;
-}
-
-/* Copy the live keys of the legacy keys table, company by company. */
-static int64
-import_legacy_keys(const char *keys_table, int64 *skipped)
-{
-	char	   *sql = psprintf("SELECT k.company_id::pg_catalog.text, k.key_type::pg_catalog.text,"
-							   " k.key_id::pg_catalog.text, k.value::pg_catalog.jsonb"
-							   " FROM %s k"
-							   " WHERE k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now()"
-							   " ORDER BY 1", keys_table);
-	char	   *count_sql = psprintf("SELECT pg_catalog.count(*) FROM %s k"
-									 " WHERE k.expires_at " WA_OP("<=") " pg_catalog.now()",
-									 keys_table);
-	/* the pending keys of one company, reset after each flush */
-	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
-													"whatsapp_auth import batch",
-													ALLOCSET_DEFAULT_SIZES);
-	SPIPlanPtr	plan;
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
 	Portal		cursor;
-	WaWriteSet	set = {0};
-	char		company_id[64] = "";
-	int64		imported = 0;
-	bool		isnull;
 
-	if (SPI_execute(count_sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s", keys_table);
-	*skipped = DatumGetInt64(wa_first_value(&isnull));
-
-	plan = SPI_prepare(sql, 0, NULL);
 	if (plan == NULL)
-		elog(ERROR, "could not read %s: %s", keys_table, SPI_result_code_string(SPI_result));
+		elog(ERROR, "could not read %s: %s", table, SPI_result_code_string(SPI_result));
 	cursor = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	imp->table = table;
 	for (;;)
 	{
 		SPITupleTable *rows;
 		uint64		nrows;
 		uint64		i;
 
-		SPI_cursor_fetch(cursor, true, 1000);
+		SPI_cursor_fetch(cursor, true, IMPORT_FETCH);
+		/* the writes fn makes replace SPI_tuptable: keep this one */
 		rows = SPI_tuptable;
 		nrows = SPI_processed;
-		if (nrows == 0)
-			break;
 		for (i = 0; i < nrows; i++)
 		{
-			HeapTuple	row = rows->vals[i];
-			TupleDesc	desc = rows->tupdesc;
-			char	   *row_company = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
-			MemoryContext spi_cxt;
-			char	   *key_type;
-			char	   *key_id;
-			Jsonb	   *value;
-			WaPath		type_path;
-			WaPath		id_path;
-			JsonbValue	v;
+			MemoryContext caller = MemoryContextSwitchTo(imp->scratch);
 
-			if (strcmp(company_id, row_company) != 0 || set.count >= IMPORT_BATCH)
-			{
-				if (company_id[0] != '\0')
-					flush_company(company_id, &set, batch_cxt, &imported);
-				wa_check_company_id(row_company);
-				strlcpy(company_id, row_company, sizeof(company_id));
-			}
-
-			spi_cxt = MemoryContextSwitchTo(batch_cxt);
-			key_type = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
-			key_id = TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull));
-			value = DatumGetJsonbPCopy(SPI_getbinval(row, desc, 4, &isnull));
-			type_path = (WaPath) {NULL, key_type, strlen(key_type), 0};
-			id_path = (WaPath) {&type_path, key_id, strlen(key_id), 0};
-			wa_check_key_type(key_type, strlen(key_type));
-			v.type = jbvBinary;
-			v.val.binary.data = &value->root;
-			v.val.binary.len = VARSIZE(value) - VARHDRSZ;
-			wa_writeset_add(&set, key_type, key_id, &v, &id_path);
-			MemoryContextSwitchTo(spi_cxt);
+			fn(imp, rows->vals[i], rows->tupdesc);
+			MemoryContextSwitchTo(caller);
+			MemoryContextReset(imp->scratch);
 		}
+		SPI_freetuptable(rows);
+		if (nrows == 0)
+			break;
 	}
 	SPI_cursor_close(cursor);
-	if (company_id[0] != '\0')
-		flush_company(company_id, &set, batch_cxt, &imported);
-	MemoryContextDelete(batch_cxt);
-	return imported;
+	SPI_freeplan(plan);
+}
+
+/* Copy one creds row of the legacy auth table. */
+static void
+import_creds_row(LegacyImport *imp, HeapTuple row, TupleDesc desc)
+{
+	bool		isnull;
+	char	   *company_id = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+	Jsonb	   *creds = DatumGetJsonbP(SPI_getbinval(row, desc, 2, &isnull));
+
+	wa_check_company_id(company_id);
+	if (!JB_ROOT_IS_OBJECT(creds))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("creds of company \"%s\" in %s is not a JSON object",
+						company_id, imp->table)));
+	creds = wa_normalize_value(creds, NULL);
+	wa_check_value_size(VARSIZE(creds), NULL);
+	wa_store_creds(company_id, creds);
+	imp->creds_rows++;
+}
+
+/* Write the pending keys of one company, then forget them. */
+static void
+flush_company(LegacyImport *imp)
+{
+	uint64		upserted,
+				deleted;
+
+	if (imp->set.count > 0)
+	{
+		MemoryContext caller = MemoryContextSwitchTo(imp->batch_cxt);
+
+		wa_writeset_apply(imp->company_id, &imp->set, &upserted, &deleted);
+		MemoryContextSwitchTo(caller);
+		imp->key_rows += upserted;
+	}
+	MemoryContextReset(imp->batch_cxt);
+	memset(&imp->set, 0, sizeof(imp->set));
+}
+
+/* Add one row of the legacy keys table (ordered by company) to the batch. */
+static void
+import_key_row(LegacyImport *imp, HeapTuple row, TupleDesc desc)
+{
+	bool		isnull;
+	char	   *row_company = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+	MemoryContext caller;
+	char	   *key_type;
+	char	   *key_id;
+	Jsonb	   *value;
+	WaPath		type_path;
+	WaPath		id_path;
+	JsonbValue	v;
+
+	if (strcmp(imp->company_id, row_company) != 0 || imp->set.count >= IMPORT_BATCH)
+	{
+		flush_company(imp);
+		wa_check_company_id(row_company);
+		strlcpy(imp->company_id, row_company, sizeof(imp->company_id));
+	}
+
+	caller = MemoryContextSwitchTo(imp->batch_cxt);
+	key_type = TextDatumGetCString(SPI_getbinval(row, desc, 2, &isnull));
+	key_id = TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull));
+	value = DatumGetJsonbPCopy(SPI_getbinval(row, desc, 4, &isnull));
+	type_path = (WaPath) {NULL, key_type, strlen(key_type), 0};
+	id_path = (WaPath) {&type_path, key_id, strlen(key_id), 0};
+	wa_check_key_type(key_type, strlen(key_type));
+	v.type = jbvBinary;
+	v.val.binary.data = &value->root;
+	v.val.binary.len = VARSIZE(value) - VARHDRSZ;
+	wa_writeset_add(&imp->set, key_type, key_id, &v, &id_path);
+	MemoryContextSwitchTo(caller);
+}
+
+/* The count a one-value query gives. */
+static int64
+count_rows(const char *sql, const char *table)
+{
+	bool		isnull;
+	int64		n;
+
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read %s", table);
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return n;
 }
 
 /* Schema-qualified, quoted name of a table, for a statement's text. */
@@ -328,20 +316,36 @@ wa_import_legacy(PG_FUNCTION_ARGS)
 {
 	char	   *auth_table = qualified_table_name(PG_GETARG_OID(0));
 	char	   *keys_table = qualified_table_name(PG_GETARG_OID(1));
-	int64		creds_rows,
-				key_rows,
-				skipped;
+	LegacyImport imp = {0};
+	int64		skipped;
 
 	wa_check_unpinned("import_legacy()");
-	SPI_connect();
-	creds_rows = import_legacy_creds(auth_table);
-	key_rows = import_legacy_keys(keys_table, &skipped);
-	SPI_finish();
+	imp.scratch = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth import row",
+										ALLOCSET_DEFAULT_SIZES);
+	imp.batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth import batch",
+										  ALLOCSET_DEFAULT_SIZES);
+
+	wa_spi_connect(0);
+	for_each_row(psprintf("SELECT a.company_id::pg_catalog.text, a.creds::pg_catalog.jsonb"
+						  " FROM %s a WHERE a.creds IS NOT NULL", auth_table),
+				 auth_table, &imp, import_creds_row);
+	skipped = count_rows(psprintf("SELECT pg_catalog.count(*) FROM %s k"
+								  " WHERE k.expires_at " WA_OP("<=") " pg_catalog.now()",
+								  keys_table),
+						 keys_table);
+	for_each_row(psprintf("SELECT k.company_id::pg_catalog.text, k.key_type::pg_catalog.text,"
+						  " k.key_id::pg_catalog.text, k.value::pg_catalog.jsonb"
+						  " FROM %s k"
+						  " WHERE k.expires_at IS NULL OR k.expires_at " WA_OP(">") " pg_catalog.now()"
+						  " ORDER BY 1", keys_table),
+				 keys_table, &imp, import_key_row);
+	flush_company(&imp);
+	wa_spi_finish();
 
 	ereport(NOTICE,
 			(errmsg("imported " INT64_FORMAT " creds rows from %s and " INT64_FORMAT " keys from %s",
-					creds_rows, auth_table, key_rows, keys_table),
+					imp.creds_rows, auth_table, imp.key_rows, keys_table),
 			 errdetail(INT64_FORMAT " keys already expired in %s were skipped.",
 					   skipped, keys_table)));
-	PG_RETURN_INT64(creds_rows + key_rows);
+	PG_RETURN_INT64(imp.creds_rows + imp.key_rows);
 }

@@ -11,7 +11,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "whatsapp_auth.h"
+#include "validate.h"
 
 /* Longest part of a bad value quoted back in a message. */
 #define WA_QUOTE_MAX 80

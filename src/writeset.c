@@ -17,7 +17,21 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "whatsapp_auth.h"
+#include "jsonb_buffers.h"
+#include "spi_plans.h"
+#include "ttl.h"
+#include "validate.h"
+#include "value_size.h"
+#include "writeset.h"
+
+/* Both upserts: a key written again takes the new value and expiry. */
+#define UPSERT_SQL(rows) \
+	"INSERT INTO whatsapp_auth.keys AS k" \
+	" (company_id, key_type, key_id, value, updated_at, expires_at) " \
+	rows \
+	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE" \
+	" SET value = excluded.value, updated_at = excluded.updated_at," \
+	"     expires_at = excluded.expires_at"
 
 /*
  * The arrays are in lock order already and INSERT consumes its input as it
@@ -25,70 +39,60 @@
  * unnests are in the select list, where they advance in step and stream
  * their elements; in FROM, each would first be copied into a tuplestore.
  * $1 becomes a company_id once, in the fenced one-row subquery: a text $1
- * in the select list would be checked against the domain again for every
- * row, a regular expression of about 3 microseconds each time.
+ * in the select list would be checked against the domain's regular
+ * expression again for every row.
  */
 static WaStatement upsert_stmt = {
-	"INSERT INTO whatsapp_auth.keys AS k"
-	" (company_id, key_type, key_id, value, updated_at, expires_at)"
-	" SELECT c.id, pg_catalog.unnest($2), pg_catalog.unnest($3),"
-	"        pg_catalog.unnest($4), pg_catalog.now(), pg_catalog.unnest($5)"
-	" FROM (SELECT $1::whatsapp_auth.company_id AS id OFFSET 0) c"
-	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
-	" SET value = excluded.value, updated_at = excluded.updated_at,"
-	"     expires_at = excluded.expires_at",
-	5, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID}, NULL, WA_GENERIC_PLAN
+	.sql = UPSERT_SQL("SELECT c.id, pg_catalog.unnest($2), pg_catalog.unnest($3),"
+					  "       pg_catalog.unnest($4), pg_catalog.now(), pg_catalog.unnest($5)"
+					  " FROM (SELECT $1::whatsapp_auth.company_id AS id OFFSET 0) c"),
+	.nargs = 5,
+	.argtypes = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TIMESTAMPTZARRAYOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 /* The same upsert for a call that writes one key: no arrays to build or unnest. */
 static WaStatement upsert_one_stmt = {
-	"INSERT INTO whatsapp_auth.keys AS k"
-	" (company_id, key_type, key_id, value, updated_at, expires_at)"
-	" VALUES ($1, $2, $3, $4, pg_catalog.now(), $5)"
-	" ON CONFLICT (company_id, key_type, key_id) DO UPDATE"
-	" SET value = excluded.value, updated_at = excluded.updated_at,"
-	"     expires_at = excluded.expires_at",
-	5, {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID}, NULL, WA_GENERIC_PLAN
+	.sql = UPSERT_SQL("VALUES ($1, $2, $3, $4, pg_catalog.now(), $5)"),
+	.nargs = 5,
+	.argtypes = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 static WaStatement delete_stmt = {
-	"DELETE FROM whatsapp_auth.keys k"
+	.sql = "DELETE FROM whatsapp_auth.keys k"
 	" WHERE k.company_id " WA_OP("=") " $1"
 	" AND k.key_type " WA_OP("=") " $2"
 	" AND k.key_id " WA_OP("=") " $3",
-	3, {TEXTOID, TEXTOID, TEXTOID}, NULL, WA_GENERIC_PLAN
+	.nargs = 3,
+	.argtypes = {TEXTOID, TEXTOID, TEXTOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
-
-/* Expiry of the writes of one key type, computed once per call. */
-typedef struct TtlEntry
-{
-	const char *key_type;
-	bool		expires;
-	TimestampTz expires_at;
-} TtlEntry;
 
 /*
  * Collecting
  */
 
 /*
- * Checking a value walks it with iterators allocated as they go.  They live
- * in this context, emptied after every value, so a call's memory grows with
- * what it keeps (its writes), not with every node it looked at.
+ * Scratch memory.  Checking a value walks it with iterators and decodes its
+ * Buffers, allocating as it goes.  Code that walks many values in one call
+ * gives them one scratch context, a child of the call's own context made
+ * once, reset after each value: the call's memory then grows with what it
+ * keeps (its writes), not with every node it looked at; an error frees it
+ * with the call, and nothing outlives the call.
  */
-static MemoryContext check_cxt = NULL;
 
-/* The canonical form of value, kept in the caller's context only if rebuilt. */
+/* The canonical form of value, kept in the set's context only if rebuilt. */
 static JsonbContainer *
-canonical_value(JsonbValue *value, const WaPath *path, uint32 *len)
+canonical_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *len)
 {
 	MemoryContext caller;
 	JsonbContainer *canonical;
 
-	if (check_cxt == NULL)
-		check_cxt = AllocSetContextCreate(TopMemoryContext, "whatsapp_auth value check",
-										  ALLOCSET_DEFAULT_SIZES);
-	caller = MemoryContextSwitchTo(check_cxt);
+	if (set->scratch == NULL)
+		set->scratch = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth value check",
+											 ALLOCSET_DEFAULT_SIZES);
+	caller = MemoryContextSwitchTo(set->scratch);
 	canonical = wa_canonical_container(value, path, len);
 	MemoryContextSwitchTo(caller);
 	if (value->type != jbvBinary || canonical != value->val.binary.data)
@@ -98,7 +102,7 @@ canonical_value(JsonbValue *value, const WaPath *path, uint32 *len)
 		memcpy(rebuilt, canonical, *len);
 		canonical = rebuilt;
 	}
-	MemoryContextReset(check_cxt);
+	MemoryContextReset(set->scratch);
 	return canonical;
 }
 
@@ -117,7 +121,7 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	wa_check_key_id(key_id, strlen(key_id));
 	if (value != NULL && value->type != jbvNull)
 	{
-		canonical = canonical_value(value, path, &len);
+		canonical = canonical_value(set, value, path, &len);
 		wa_check_value_size(VARHDRSZ + len, path);
 	}
 
@@ -235,29 +239,6 @@ writeset_sort(WaWriteSet *set)
 	set->count = kept;
 }
 
-/* Expiry of a type through the call's cache (a call rarely has more than two). */
-static TtlEntry *
-ttl_cached(List **cache, const char *key_type)
-{
-	ListCell   *lc;
-	TtlEntry   *e;
-	Interval	ttl;
-
-	foreach(lc, *cache)
-	{
-		e = lfirst(lc);
-		if (strcmp(e->key_type, key_type) == 0)
-			return e;
-	}
-	e = palloc(sizeof(TtlEntry));
-	e->key_type = key_type;
-	e->expires = wa_ttl_lookup(key_type, &ttl);
-	if (e->expires)
-		e->expires_at = wa_expiry_after(&ttl);
-	*cache = lappend(*cache, e);
-	return e;
-}
-
 /*
  * Storage
  */
@@ -306,7 +287,7 @@ value_array(const WaKeyWrite *writes, int n)
 static uint64
 upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
 {
-	TtlEntry   *ttl = ttl_cached(ttl_cache, w->key_type);
+	const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, w->key_type);
 	Jsonb	   *value = palloc(VARHDRSZ + w->value_len);
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ttl->expires ? ' ' : 'n'};
@@ -337,7 +318,7 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 
 	for (i = 0; i < n; i++)
 	{
-		TtlEntry   *ttl = ttl_cached(ttl_cache, writes[i].key_type);
+		const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, writes[i].key_type);
 
 		types[i] = CStringGetTextDatum(writes[i].key_type);
 		ids[i] = CStringGetTextDatum(writes[i].key_id);
@@ -369,7 +350,7 @@ delete_one(const char *company_id, const WaKeyWrite *w)
 /*
  * Apply a write set: sorted, deduplicated, runs of upserts as one statement
  * each, deletes in between.  All inside the caller's transaction, so an
- * error anywhere leaves nothing written.
+ * error anywhere leaves nothing written.  The caller is SPI-connected.
  */
 void
 wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uint64 *deleted)
@@ -384,7 +365,6 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 	if (set->count == 0)
 		return;
 
-	SPI_connect();
 	for (i = 0; i <= set->count; i++)
 	{
 		bool		is_delete = (i < set->count && set->writes[i].value == NULL);
@@ -400,5 +380,4 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 			start = i + 1;
 		}
 	}
-	SPI_finish();
 }

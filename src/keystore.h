@@ -1,0 +1,18 @@
+/*
+ * keystore.h
+ *	  A company's rows, for the entry points that move whole companies.
+ */
+#ifndef WA_KEYSTORE_H
+#define WA_KEYSTORE_H
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+#include "spi_plans.h"
+
+extern void wa_store_creds(const char *company_id, Jsonb *creds);
+extern bool wa_company_has_state(const char *company_id);
+extern int64 wa_remove_company(const char *company_id);
+extern Datum wa_company_value(FunctionCallInfo fcinfo, WaStatement *stmt);
+
+#endif							/* WA_KEYSTORE_H */
