@@ -36,6 +36,8 @@ install_packages() {
 build_extension() {
 	say "building and installing whatsapp_auth"
 	make -C "$REPO" -s PG_CONFIG="$PG_CONFIG"
+	# a script an earlier install left behind would open a path of its own
+	$SUDO rm -f "$("$PG_CONFIG" --sharedir)"/extension/whatsapp_auth--*.sql
 	$SUDO make -C "$REPO" -s install PG_CONFIG="$PG_CONFIG"
 }
 
