@@ -101,10 +101,6 @@ wa_session_import(PG_FUNCTION_ARGS)
 	WaWriteSet	set = {0};
 	WaPath		keys_path = {NULL, "keys", 4, 0};
 	WaPath		creds_path = {NULL, "creds", 5, 0};
-	Datum		arg;
-	bool		isnull;
-	uint64		upserted,
-				deleted;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -138,7 +134,23 @@ wa_session_import(PG_FUNCTION_ARGS)
 		wa_writeset_add_document(&set, member.val.binary.data, &keys_path);
 	}
 
-	arg = CStringGetTextDatum(company_id);
+	PG_RETURN_INT64(wa_load_company_state(company_id, creds, &set, replace));
+}
+
+/*
+ * Store a company's checked creds (or NULL) and keys in place of what it
+ * had: refused with 42710 when it has state, unless replace.  Returns the
+ * rows written.  Shared by session_import and session_import_files.
+ */
+int64
+wa_load_company_state(const char *company_id, Jsonb *creds, WaWriteSet *set,
+					  bool replace)
+{
+	Datum		arg = CStringGetTextDatum(company_id);
+	bool		isnull;
+	uint64		upserted,
+				deleted;
+
 	SPI_connect();
 	wa_execute(&has_state_stmt, &arg, NULL, true, SPI_OK_SELECT);
 	if (DatumGetBool(wa_first_value(&isnull)))
@@ -154,8 +166,8 @@ wa_session_import(PG_FUNCTION_ARGS)
 		wa_store_creds(company_id, creds);
 	SPI_finish();
 
-	wa_writeset_apply(company_id, &set, &upserted, &deleted);
-	PG_RETURN_INT64((int64) upserted + (creds ? 1 : 0));
+	wa_writeset_apply(company_id, set, &upserted, &deleted);
+	return (int64) upserted + (creds ? 1 : 0);
 }
 
 /*

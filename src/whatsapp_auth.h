@@ -127,4 +127,8 @@ extern Jsonb *wa_jsonb_object(WaJsonbPair *pairs, int n);
 extern void wa_store_creds(const char *company_id, Jsonb *creds);
 extern int64 wa_remove_company(const char *company_id);
 
+/* A company's whole state in place of its old one (transfer.c); 42710 unless replace. */
+extern int64 wa_load_company_state(const char *company_id, Jsonb *creds,
+								   WaWriteSet *set, bool replace);
+
 #endif							/* WHATSAPP_AUTH_H */
