@@ -197,7 +197,8 @@ raise_not_json(const char *name, int namelen, char *text, int len, int sqlerrcod
 	char	   *detail = NULL;
 
 	if (err == JSON_EXPECTED_MORE || err == JSON_EXPECTED_JSON ||
-		(lex->token_start != NULL && lex->token_start >= text + len))
+		(err != JSON_SUCCESS && lex->token_terminator != NULL &&
+		 lex->token_terminator >= text + len))
 		detail = "The text ends before its JSON value does, as a torn write leaves it.";
 	else if (err != JSON_SUCCESS && lex->token_start != NULL)
 		detail = psprintf("The JSON is invalid at line %d, character %d.",
