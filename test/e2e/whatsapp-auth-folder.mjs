@@ -3,6 +3,7 @@
 // pool the adapter uses.  As a command (connection from the PG* variables):
 //   node whatsapp-auth-folder.mjs import <company_id> <folder> [--replace]
 //   node whatsapp-auth-folder.mjs export <company_id> <new folder>
+import { realpathSync } from 'node:fs'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -27,7 +28,8 @@ export async function exportFolder(pool, companyId, folder) {
   return rows.length
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+// run as a command (also through a link), not when imported
+if (import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const [command, companyId, folder, flag] = process.argv.slice(2)
   if (!['import', 'export'].includes(command) || !companyId || !folder) {
     console.error('usage: node whatsapp-auth-folder.mjs import <company_id> <folder> [--replace]\n' +
