@@ -188,7 +188,7 @@ has_suffix(const char *s, int len, const char *suffix)
 	return len >= slen && memcmp(s + len - slen, suffix, slen) == 0;
 }
 
-/* Raise 22P02-like: the file's text is not JSON; says where, never what. */
+/* The file's text is not JSON: the error says where, never what is there. */
 static void
 raise_not_json(const char *name, int namelen, char *text, int len, int sqlerrcode)
 {

@@ -255,7 +255,10 @@ test('the adapter\'s keys.list and keys.listIds: id order, pages of 1,000, expir
   const expired = Object.keys(sample.keys.session).slice(0, 5)
   await sql(`UPDATE whatsapp_auth.keys SET expires_at = now() - interval '1 second'
               WHERE company_id = $1 AND key_type = 'session' AND key_id = ANY($2)`, [company, expired])
-  const { state } = await useWhatsappAuthState(pool, company, baileys)
+  // the statements the adapter sends, by name
+  const sent = []
+  const counting = { query: (q) => { sent.push(q.name); return pool.query(q) } }
+  const { state } = await useWhatsappAuthState(counting, company, baileys)
   const bytewise = (x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))
   for (const type of TYPES) {
     const ids = []
@@ -269,7 +272,14 @@ test('the adapter\'s keys.list and keys.listIds: id order, pages of 1,000, expir
     const got = await state.keys.get(type, ids)
     for (const [id, value] of listed) assert.deepEqual(value, got[id], `${type} ${id}: revived as get revives it`)
   }
-  assert.ok(Object.keys(sample.keys.session).length - expired.length > 1000, 'sessions span two pages')
+  const live = Object.keys(sample.keys.session).length - expired.length
+  assert.ok(live > 1000 && live < 2000, 'sessions span two pages')
+  sent.length = 0
+  for await (const id of state.keys.listIds('session')) assert.ok(id)
+  for await (const [id] of state.keys.list('session')) assert.ok(id)
+  assert.deepEqual(sent, ['whatsapp_auth_keys_page_ids', 'whatsapp_auth_keys_page_ids',
+    'whatsapp_auth_keys_page', 'whatsapp_auth_keys_page'], 'a page of 1,000 per call, never the whole type')
+  assert.deepEqual(await state.keys.get('session', [expired[0], 'no-such-id']), {}, 'get leaves missing and expired ids out')
   for await (const [, value] of state.keys.list('app-state-sync-key')) {
     assert.ok(value instanceof baileys.proto.Message.AppStateSyncKeyData)
   }
