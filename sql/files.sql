@@ -35,6 +35,7 @@ SELECT count(*) AS keys_after_replace FROM keys WHERE company_id = 'acme';
 SELECT session_import_files('new', '{"creds.json": "{}", "pre-keys-1.json": "{}"}');
 SELECT session_import_files('new', '{"creds.json": "{}", "Session-1.0.json": "{}"}');
 SELECT session_import_files('new', '{"creds.json": "{}", "pre-key-.json": "{}"}');
+SELECT session_import_files('new', jsonb_build_object('creds.json', '{}', 'session-' || repeat('9', 256) || '.json', '{}'));
 \set VERBOSITY default
 SELECT session_import_files('new', '{"creds.json": "{}", "pre-key-1.json": "{\"private\":{\"type\":\"Buffer\",\"data\":\"AQ"}');
 SELECT session_import_files('new', '{"creds.json": "{}", "pre-key-1.json": "{\"a\":1}\n {\"b\"}"}');

@@ -257,6 +257,11 @@ add_key_file(WaWriteSet *set, const KeyTypeRule *kt, char *key_id, Jsonb *doc,
 		v.val.binary.data = &doc->root;
 		v.val.binary.len = VARSIZE(doc) - VARHDRSZ;
 	}
+	if (pg_mbstrlen_with_len(key_id, strlen(key_id)) > 255)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("file name \"%s\" holds a key id longer than 255 characters",
+						quote_name(path->key, path->keylen))));
 	if (v.type == jbvNull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
