@@ -23,6 +23,7 @@
 #include "path.h"
 #include "spi_plans.h"
 #include "tenant.h"
+#include "transfer.h"
 #include "validate.h"
 #include "value_size.h"
 #include "writeset.h"
@@ -89,8 +90,7 @@ wa_session_import(PG_FUNCTION_ARGS)
 	WaWriteSet	set = {0};
 	WaPath		keys_path = {NULL, "keys", 4, 0};
 	WaPath		creds_path = {NULL, "creds", 5, 0};
-	uint64		upserted,
-				deleted;
+	int64		rows;
 
 	wa_arg_not_null(fcinfo, 0, "doc and replace", NULL);
 	wa_arg_not_null(fcinfo, 1, "doc and replace", NULL);
@@ -122,6 +122,24 @@ wa_session_import(PG_FUNCTION_ARGS)
 	}
 
 	wa_spi_connect(0);
+	rows = wa_load_company_state(company_id, creds, &set, replace);
+	wa_spi_finish();
+	PG_RETURN_INT64(rows);
+}
+
+/*
+ * Store a company's checked creds (or NULL) and keys in place of what it
+ * had: refused with 42710 when it has state, unless replace.  Returns the
+ * rows written.  Shared by session_import and session_import_files; the
+ * caller is SPI-connected.
+ */
+int64
+wa_load_company_state(const char *company_id, Jsonb *creds, WaWriteSet *set,
+					  bool replace)
+{
+	uint64		upserted,
+				deleted;
+
 	if (wa_company_has_state(company_id))
 	{
 		if (!replace)
@@ -133,9 +151,8 @@ wa_session_import(PG_FUNCTION_ARGS)
 	}
 	if (creds)
 		wa_store_creds(company_id, creds);
-	wa_writeset_apply(company_id, &set, &upserted, &deleted);
-	wa_spi_finish();
-	PG_RETURN_INT64((int64) upserted + (creds ? 1 : 0));
+	wa_writeset_apply(company_id, set, &upserted, &deleted);
+	return (int64) upserted + (creds ? 1 : 0);
 }
 
 /*

@@ -649,6 +649,36 @@ const CALLS = {
     await call('session_import', 'SELECT whatsapp_auth.session_import($1, $2)', [param, pick([true, true, true, false, false, null])], raw)
   },
 
+  // a useMultiFileAuthState folder of real files: texts mutated as JSON or
+  // as raw text, names mutated, leftovers, creds.json sometimes missing
+  async session_import_files() {
+    const fileText = (value) => (chance(0.9) ? mutatedValue(value).text() : mutateText(JSON.stringify(value)))
+    const files = {}
+    if (chance(0.9)) files['creds.json'] = fileText(session.creds)
+    for (let i = between(0, 5); i > 0; i--) {
+      const { type, id, value } = realKey()
+      let name = `${type}-${id}.json`.replace(/\//g, '__').replace(/:/g, '-')
+      if (chance(0.1)) name = choose([() => weirdString(name), () => name.replace('-', pick(['', '--', '_', ':'])),
+        () => `${keyType() ?? 'x'}-${keyId(type) ?? ''}.json`, () => name.toUpperCase(), () => `${name}.bak`, 'creds.json'])
+      files[name] = chance(0.03) ? pick([0, null, true, [], {}]) : fileText(value)
+    }
+    if (chance(0.1)) files[pick(['creds.json.bak', 'x.json.tmp', '.DS_Store'])] = pick(['', '{', 'x'])
+    const { param, raw } = jsonbParam(new Mutant(files))
+    await call('session_import_files', 'SELECT whatsapp_auth.session_import_files($1, $2, $3)',
+      [company(), param, pick([true, true, false, null])], raw)
+  },
+
+  async session_export_files() {
+    await call('session_export_files', 'SELECT count(*) FROM whatsapp_auth.session_export_files($1)', [company()])
+  },
+
+  async keys_page() {
+    const type = keyType()
+    await call('keys_page', 'SELECT count(*) FROM whatsapp_auth.keys_page($1, $2, $3, $4, $5)',
+      [company(), type, chance(0.3) ? null : keyId(keyTypes.includes(type) ? type : undefined),
+        pick([1, 2, 1000, 10000, 0, -1, 10001, null, 2147483647, '1.5']), pick([true, false, null])])
+  },
+
   async health() {
     await call('health', 'SELECT whatsapp_auth.health($1)', [company()])
   },
@@ -762,8 +792,10 @@ test('mutated real values: every call succeeds or fails with a typed SQLSTATE', 
     if (fn !== 'buffer_encode') // takes any bytea: nothing to refuse past the cast
       assert.ok(Object.keys(calls.errors).length > 0, `${fn} never raised an error itself`)
   }
-  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'buffer_decode', 'buffers_normalize', 'jsonb_buffer', 'session_import'])
+  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'buffer_decode', 'buffers_normalize', 'jsonb_buffer', 'session_import',
+    'session_import_files'])
     assert.ok(tally[fn].errors['22P02'] > 0, `${fn} never refused a malformed Buffer node`)
-  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'keys_delete', 'keys_get', 'session_remove', 'health'])
+  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'keys_delete', 'keys_get', 'session_remove', 'health',
+    'session_import_files', 'session_export_files', 'keys_page'])
     assert.ok(tally[fn].errors['22023'] > 0, `${fn} never refused an identifier`)
 })

@@ -85,6 +85,12 @@ test('failing calls with real key material leave none of it in the server log', 
   } finally {
     limited.release()
   }
+  // a Baileys folder with a torn file (the text stops inside a real key) and
+  // one with a malformed Buffer beside real ones
+  const torn = { 'creds.json': JSON.stringify(session.creds), [`pre-key-${preKeyId}.json`]: JSON.stringify(preKey).slice(0, 70) }
+  await expectFailure('22P02', 'SELECT whatsapp_auth.session_import_files($1, $2)', [company, JSON.stringify(torn)])
+  const bad = { 'creds.json': JSON.stringify(session.creds), [`pre-key-${preKeyId}.json`]: JSON.stringify(arrays) }
+  await expectFailure('22P02', 'SELECT whatsapp_auth.session_import_files($1, $2)', [company, JSON.stringify(bad)])
   // a whole session imported over an existing company
   const doc = { company_id: company, creds: session.creds, keys: session.keys }
   await expectFailure('42710', 'SELECT whatsapp_auth.session_import($1)', [doc])

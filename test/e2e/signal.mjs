@@ -2,6 +2,7 @@
 // whatsapp_auth: accounts, pre-key bundles, and a silent logger.
 import { pathToFileURL } from 'node:url'
 import { createRequire } from 'node:module'
+import assert from 'node:assert/strict'
 import { useWhatsappAuthState } from './use-whatsapp-auth-state.mjs'
 
 const require = createRequire(import.meta.url)
@@ -20,11 +21,10 @@ async function repositoryFactory(major) {
   return (mod.makeLibSignalRepository ?? mod.default.makeLibSignalRepository)
 }
 
-// An account whose creds and keys live in the database under `company`,
-// opened as a restarted process would: everything loaded from the store,
-// keys behind Baileys' cache and transaction layers.
-export async function openAccount(pool, company, baileys, major) {
-  const { state, saveCreds } = await useWhatsappAuthState(pool, company, baileys)
+// An account on a Baileys auth state ({ state, saveCreds }: whatsapp_auth's
+// adapter, or Baileys' own useMultiFileAuthState), opened as a restarted
+// process would: keys behind Baileys' cache and transaction layers.
+export async function openState({ state, saveCreds }, baileys, major) {
   const keys = baileys.addTransactionCapability(
     baileys.makeCacheableSignalKeyStore(state.keys, silentLogger),
     silentLogger, { maxCommitRetries: 3, delayBetweenTriesMs: 10 })
@@ -34,14 +34,22 @@ export async function openAccount(pool, company, baileys, major) {
   return { creds: state.creds, keys, saveCreds, repository }
 }
 
+// An account whose creds and keys live in the database under `company`.
+export async function openAccount(pool, company, baileys, major) {
+  return openState(await useWhatsappAuthState(pool, company, baileys), baileys, major)
+}
+
 // A fresh account as Baileys creates one: initAuthCreds() and pre-keys.
-export async function createAccount(pool, company, baileys, major, preKeyCount = 30) {
-  const account = await openAccount(pool, company, baileys, major)
+export async function initAccount(account, baileys, preKeyCount = 30) {
   await account.saveCreds()
   const { update } = await baileys.getNextPreKeys({ creds: account.creds, keys: account.keys }, preKeyCount)
   Object.assign(account.creds, update)
   await account.saveCreds()
   return account
+}
+
+export async function createAccount(pool, company, baileys, major, preKeyCount = 30) {
+  return initAccount(await openAccount(pool, company, baileys, major), baileys, preKeyCount)
 }
 
 // What the server would hand out for `creds` with one of its pre-keys.
@@ -56,5 +64,31 @@ export function preKeyBundle(baileys, creds, preKeyId, preKey) {
       signature: creds.signedPreKey.signature,
     },
     preKey: { keyId: Number(preKeyId), publicKey: pub(preKey.public) },
+  }
+}
+
+// One message from one account to another; the plaintext must come through.
+export async function send(from, to, toJid, fromJid, text) {
+  const { type, ciphertext } = await from.repository.encryptMessage({ jid: toJid, data: Buffer.from(text) })
+  const plain = await to.repository.decryptMessage({ jid: fromJid, type, ciphertext })
+  assert.equal(Buffer.from(plain).toString(), text)
+  return type
+}
+
+// A group message through sender keys, decrypted by every member; with
+// distribute: false the members decrypt from the sender keys they hold.
+export async function sendToGroup(from, fromJid, members, text,
+  { group = '120363000000000001@g.us', distribute = true } = {}) {
+  const { ciphertext, senderKeyDistributionMessage } =
+    await from.repository.encryptGroupMessage({ group, meId: fromJid, data: Buffer.from(text) })
+  for (const member of members) {
+    if (distribute) {
+      await member.repository.processSenderKeyDistributionMessage({
+        authorJid: fromJid,
+        item: { groupId: group, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage },
+      })
+    }
+    const plain = await member.repository.decryptGroupMessage({ group, authorJid: fromJid, msg: ciphertext })
+    assert.equal(Buffer.from(plain).toString(), text)
   }
 }

@@ -8,7 +8,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
 import { MAJORS, loadBaileys } from './baileys.mjs'
-import { openAccount, createAccount, preKeyBundle } from './signal.mjs'
+import { openAccount, createAccount, preKeyBundle, send, sendToGroup } from './signal.mjs'
 
 const pool = new pg.Pool({ max: 4 })
 after(() => pool.end())
@@ -16,27 +16,6 @@ const sql = async (text, params) => (await pool.query(text, params)).rows
 
 const JID_A = '79001111111@s.whatsapp.net'
 const JID_B = '79002222222@s.whatsapp.net'
-const GROUP = '120363000000000001@g.us'
-
-async function send(from, to, toJid, fromJid, text) {
-  const { type, ciphertext } = await from.repository.encryptMessage({ jid: toJid, data: Buffer.from(text) })
-  const plain = await to.repository.decryptMessage({ jid: fromJid, type, ciphertext })
-  assert.equal(Buffer.from(plain).toString(), text)
-  return type
-}
-
-async function sendToGroup(from, fromJid, members, text) {
-  const { ciphertext, senderKeyDistributionMessage } =
-    await from.repository.encryptGroupMessage({ group: GROUP, meId: fromJid, data: Buffer.from(text) })
-  for (const member of members) {
-    await member.repository.processSenderKeyDistributionMessage({
-      authorJid: fromJid,
-      item: { groupId: GROUP, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage },
-    })
-    const plain = await member.repository.decryptGroupMessage({ group: GROUP, authorJid: fromJid, msg: ciphertext })
-    assert.equal(Buffer.from(plain).toString(), text)
-  }
-}
 
 const preKeyStored = async (company, id) =>
   (await sql(`SELECT count(*)::int AS n FROM whatsapp_auth.keys

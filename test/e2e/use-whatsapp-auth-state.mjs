@@ -24,17 +24,36 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
   const { rows } = await query('creds_get', 'SELECT whatsapp_auth.creds_get($1)::text AS creds', [companyId])
   const creds = rows[0].creds === null ? initAuthCreds() : revive(rows[0].creds)
 
+  const reviveKey = (type, value) =>
+    type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value) : value
+  // keys.list / keys.listIds: one type in id order, a page of ids per call.
+  const PAGE = 1000
+  async function* pages(type, withValues) {
+    for (let after = null; ;) {
+      const { rows } = await query(withValues ? 'keys_page' : 'keys_page_ids',
+        `SELECT key_id, ${withValues ? 'value::text' : 'NULL'} AS value
+           FROM whatsapp_auth.keys_page($1, $2, $3, $4, $5)`, [companyId, type, after, PAGE, withValues])
+      yield* rows
+      if (rows.length < PAGE) return
+      after = rows[rows.length - 1].key_id
+    }
+  }
+
   const keys = {
     async get(type, ids) {
       const { rows } = await query('keys_get',
         'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS found', [companyId, type, ids])
       const found = revive(rows[0].found)
       if (type === 'app-state-sync-key') {
-        for (const id of Object.keys(found)) {
-          found[id] = proto.Message.AppStateSyncKeyData.fromObject(found[id])
-        }
+        for (const id of Object.keys(found)) found[id] = reviveKey(type, found[id])
       }
       return found
+    },
+    async* list(type) {
+      for await (const row of pages(type, true)) yield [row.key_id, reviveKey(type, revive(row.value))]
+    },
+    async* listIds(type) {
+      for await (const row of pages(type, false)) yield row.key_id
     },
     // Baileys' own argument, {type: {id: value | null}}: one atomic call,
     // in the select list (in FROM it would cost a function scan more).

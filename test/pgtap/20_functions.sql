@@ -2,7 +2,7 @@
 -- strictness, parallel safety, SECURITY INVOKER, comment; and the
 -- behaviour Baileys relies on.
 BEGIN;
-SELECT plan(105);
+SELECT plan(123);
 
 CREATE TEMP TABLE fn (name text, args text[], rettype text, vol text, strict boolean, par "char");
 INSERT INTO fn VALUES
@@ -14,6 +14,9 @@ INSERT INTO fn VALUES
   ('keys_delete',       '{text,text,text[]}',          'integer', 'volatile',  false, 'u'),
   ('keys_clear',        '{text}',                      'bigint',  'volatile',  false, 'u'),
   ('session_remove',    '{text}',                      'bigint',  'volatile',  false, 'u'),
+  ('keys_page',         '{text,text,text,integer,boolean}', 'setof record', 'stable', false, 's'),
+  ('session_import_files', '{text,jsonb,boolean}',       'bigint',  'volatile',  false, 'u'),
+  ('session_export_files', '{text}',                     'setof record', 'stable', true, 's'),
   ('key_ttl',           '{text}',                      'interval','stable',    true,  's'),
   ('buffer_decode',     '{jsonb}',                     'bytea',   'immutable', true,  's'),
   ('buffer_encode',     '{bytea}',                     'jsonb',   'immutable', true,  's'),

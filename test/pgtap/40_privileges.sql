@@ -3,7 +3,7 @@
 -- from every function; the README's application grants are enough to run
 -- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(65);
+SELECT plan(71);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -43,7 +43,8 @@ GRANT EXECUTE ON FUNCTION
   whatsapp_auth.creds_get(text), whatsapp_auth.creds_set(text, jsonb),
   whatsapp_auth.keys_get(text, text, text[]), whatsapp_auth.keys_set(text, jsonb),
   whatsapp_auth.keys_upsert(text, text, text[], jsonb[]), whatsapp_auth.keys_delete(text, text, text[]),
-  whatsapp_auth.keys_clear(text), whatsapp_auth.session_remove(text), whatsapp_auth.key_ttl(text)
+  whatsapp_auth.keys_clear(text), whatsapp_auth.session_remove(text), whatsapp_auth.key_ttl(text),
+  whatsapp_auth.keys_page(text, text, text, integer, boolean)
   TO wa_tap_app;
 
 SET LOCAL ROLE wa_tap_nobody;
@@ -68,6 +69,9 @@ SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(AR
   $$SELECT whatsapp_auth.unschedule_purge()$$,
   $$SELECT whatsapp_auth.session_export('a')$$,
   $$SELECT whatsapp_auth.session_import('{"company_id":"a"}')$$,
+  $$SELECT whatsapp_auth.session_export_files('a')$$,
+  $$SELECT whatsapp_auth.session_import_files('a', '{}')$$,
+  $$SELECT whatsapp_auth.keys_page('a', 'session')$$,
   $$SELECT whatsapp_auth.import_legacy('pg_class', 'pg_class')$$,
   $$SELECT * FROM whatsapp_auth.keys$$
 ]) call;
