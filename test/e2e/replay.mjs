@@ -41,9 +41,9 @@ export async function prefixHeld(db, company, candidates) {
 }
 
 // Replay `count` writes for each company through its own adapter on `pool`.
-// acked[c] counts company c's acknowledged calls; log gets {company, n, at}
-// for each.  `gate()` (optional) is awaited before every call.  A call that
-// throws stops its company: errors[c] keeps the error.
+// acked[c] counts company c's acknowledged calls; log gets {company, n,
+// start, at} for each.  `gate()` (optional) is awaited before every call.
+// A call that throws stops its company: errors[c] keeps the error.
 export function replay({ pool, companies, baileys, count = writes.length, adapterOptions, gate, log }) {
   const revived = writes.slice(0, count).map((w) => JSON.parse(JSON.stringify(w), baileys.BufferJSON.reviver))
   const acked = Object.fromEntries(companies.map((c) => [c, 0]))
@@ -55,10 +55,11 @@ export function replay({ pool, companies, baileys, count = writes.length, adapte
       for (let i = 0; i < revived.length; i++) {
         if (gate) await gate()
         inFlight.add(company)
+        const start = Date.now()
         await state.keys.set(revived[i])
         inFlight.delete(company)
         acked[company]++
-        log?.push({ company, n: acked[company], at: Date.now() })
+        log?.push({ company, n: acked[company], start, at: Date.now() })
       }
     } catch (err) {
       errors[company] = err
