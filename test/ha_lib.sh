@@ -11,7 +11,7 @@ HA_SOCK=$HA_DIR/sock
 MONITOR_URI="postgres://autoctl_node@127.0.0.1:$HA_PORT/pg_auto_failover?sslmode=disable"
 
 autoctl() {
-	as_cluster_owner env XDG_CONFIG_HOME="$HA_DIR/config" XDG_DATA_HOME="$HA_DIR/share" \
+	as_cluster_owner env -u PGPORT -u PGDATABASE -u PGUSER XDG_CONFIG_HOME="$HA_DIR/config" XDG_DATA_HOME="$HA_DIR/share" \
 		XDG_RUNTIME_DIR="$HA_DIR/run" PG_REGRESS_SOCK_DIR="$HA_SOCK" PGHOST="$HA_SOCK" \
 		pg_autoctl "$@"
 }
