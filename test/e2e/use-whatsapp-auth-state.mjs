@@ -62,7 +62,7 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
   // A call that failed because the database went away is sent again, on a
   // new connection, after 50 ms, 100 ms, ... at most 2 s apart, until
   // retryForMs is spent: safe, since every call here gives the same state
-  // when applied twice (README, "The adapter rides through a failover").
+  // when applied twice (README, "The adapter's retry rules").
   const query = async (name, text, values) => {
     const started = Date.now()
     for (let pause = 50, attempt = 1; ; pause = Math.min(2 * pause, 2000), attempt++) {
