@@ -61,7 +61,10 @@ if (process.argv[2] === 'before') {
 
   const log = []
   const run = replay({ pool, companies: STREAMING, baileys, log })
-  while (log.length < 400) await sleep(5)
+  while (log.length < 400) {
+    assert.deepEqual(run.errors, {}, 'errors during the replay')
+    await sleep(5)
+  }
   const ackedBefore = { ...run.acked }
   const client = await pool.connect()
   let accident
@@ -78,7 +81,10 @@ if (process.argv[2] === 'before') {
   const ackedAtCommit = { ...run.acked }
   const inFlight = [...run.inFlight]
   const more = log.length
-  while (log.length < more + 400) await sleep(5)
+  while (log.length < more + 400) {
+    assert.deepEqual(run.errors, {}, 'errors during the replay')
+    await sleep(5)
+  }
   assert.deepEqual(run.errors, {})
   // Stop here, mid-stream: a call in flight now may still commit.
   const ackedAfter = { ...run.acked }

@@ -37,7 +37,10 @@ const companies = (tag) => Array.from({ length: COMPANIES }, (_, i) => `ride_${t
   const names = companies('restart')
   const log = []
   const run = replay({ pool, companies: names, baileys, count: COUNT, log })
-  while (log.length < COMPANIES * COUNT / 4) await sleep(5)
+  while (log.length < COMPANIES * COUNT / 4) {
+    assert.deepEqual(run.errors, {}, 'errors during the replay')
+    await sleep(5)
+  }
   const restart = Date.now()
   await pgctl('restart -m immediate -w')
   const restartMs = Date.now() - restart
@@ -63,7 +66,10 @@ const companies = (tag) => Array.from({ length: COMPANIES }, (_, i) => `ride_${t
   const names = companies('away')
   const log = []
   const run = replay({ pool, companies: names, baileys, count: COUNT, log, adapterOptions: { retryForMs: BOUND_MS } })
-  while (log.length < COMPANIES * COUNT / 4) await sleep(5)
+  while (log.length < COMPANIES * COUNT / 4) {
+    assert.deepEqual(run.errors, {}, 'errors during the replay')
+    await sleep(5)
+  }
   const stop = Date.now()
   await pgctl('stop -m immediate')
   const away = Promise.race([run.done, sleep(AWAY_MS)])
