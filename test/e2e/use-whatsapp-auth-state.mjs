@@ -1,7 +1,8 @@
 // Baileys auth state in PostgreSQL through the whatsapp_auth extension:
 // a drop-in for useMultiFileAuthState, one SQL call per keys.get/keys.set.
 // `baileys` is the Baileys module in use (6.x or 7.x): its BufferJSON,
-// initAuthCreds and proto.
+// initAuthCreds and proto.  `retryForMs`: how long a call keeps retrying
+// while the database is away (0: never retry).
 
 // The extension returns every Buffer as {"type":"Buffer","data":"<base64>"}
 // and nothing else that needs reviving: one walk, cheaper than a reviver
@@ -13,12 +14,72 @@ function reviveBuffers(v) {
   return v
 }
 
-export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto }) {
+// The connection or the server went away, the call itself was fine: socket
+// errors, node-postgres' own "Connection terminated", SQLSTATE class 08,
+// 57P01-57P03 (shut down, crashed, starting up) and 25006 (a standby
+// refusing a write).  Any other SQLSTATE comes from the data: never retried.
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOENT',
+  'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+export function wentAway(err) {
+  if (SOCKET_ERRORS.has(err?.code)) return true
+  if (typeof err?.code === 'string') return /^(08...|57P0[123]|25006)$/.test(err.code)
+  return /^(Connection terminated|Client has encountered a connection error|timeout expired)/.test(err?.message ?? '')
+}
+
+// node-postgres connects to one host.  Where a failover manager moves the
+// primary, build the pool with this Client class: a connection goes to the
+// host that last took writes; one that is down or a standby fails as a
+// retryable error and the next connection tries the next host (libpq's
+// target_session_attrs=read-write, by hand).
+export function primaryClient(Client, hosts) {
+  let current = 0
+  return class PrimaryClient extends Client {
+    connect(callback) {
+      const at = current
+      Object.assign(this, hosts[at])
+      const done = super.connect().then(async () => {
+        const { rows } = await this.query('SELECT pg_catalog.pg_is_in_recovery() AS standby')
+        if (rows[0].standby) {
+          await this.end()
+          throw Object.assign(new Error(`${this.host}:${this.port} is a standby`), { code: '25006' })
+        }
+      }).catch((err) => {
+        if (current === at) current = (at + 1) % hosts.length
+        throw err
+      })
+      if (!callback) return done
+      done.then(() => callback(), callback)
+    }
+  }
+}
+
+export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto },
+  { retryForMs = 60000 } = {}) {
   const revive = (text) => reviveBuffers(JSON.parse(text))
   const serialize = (value) => JSON.stringify(value, BufferJSON.replacer)
   // Named: each pooled connection prepares a statement once, then only binds.
   // (Behind PgBouncer's transaction pooling before 1.21, leave out `name`.)
-  const query = (name, text, values) => pool.query({ name: `whatsapp_auth_${name}`, text, values })
+  // A call that failed because the database went away is sent again, on a
+  // new connection, after 50 ms, 100 ms, ... at most 2 s apart, until
+  // retryForMs is spent: safe, since every call here gives the same state
+  // when applied twice (README, "The adapter's retry rules").
+  const query = async (name, text, values) => {
+    const started = Date.now()
+    for (let pause = 50, attempt = 1; ; pause = Math.min(2 * pause, 2000), attempt++) {
+      try {
+        return await pool.query({ name: `whatsapp_auth_${name}`, text, values })
+      } catch (err) {
+        const left = started + retryForMs - Date.now()
+        if (!wentAway(err) || left <= 0) {
+          if (attempt === 1) throw err
+          throw Object.assign(new Error(`whatsapp_auth ${name}: the database was away for ` +
+            `${Date.now() - started} ms (${attempt} attempts, retryForMs ${retryForMs}): ${err.message}`,
+          { cause: err }), { code: err.code })
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)))
+      }
+    }
+  }
 
   // A failed read throws: never a silent fresh identity over a stored one.
   const { rows } = await query('creds_get', 'SELECT whatsapp_auth.creds_get($1)::text AS creds', [companyId])
