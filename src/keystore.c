@@ -173,6 +173,7 @@ wa_creds_get(PG_FUNCTION_ARGS)
 	wa_execute(&creds_get_stmt, &arg, NULL, true, SPI_OK_SELECT);
 	creds = wa_first_value(&isnull);
 	SPI_finish();
+	wa_stats_bytes_out(isnull ? 0 : VARSIZE_ANY(DatumGetPointer(creds)));
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(creds);
@@ -186,6 +187,7 @@ wa_store_creds(const char *company_id, Jsonb *creds)
 
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = JsonbPGetDatum(creds);
+	wa_stats_bytes_in(VARSIZE(creds));
 	wa_execute(&creds_set_stmt, args, NULL, false, SPI_OK_INSERT);
 }
 
@@ -274,6 +276,7 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	/* the result outlives SPI: build it in the caller's context */
 	MemoryContextSwitchTo(caller);
 	result = wa_jsonb_object(pairs, (int) SPI_processed);
+	wa_stats_keys_read(SPI_processed, VARSIZE(result));
 	SPI_finish();
 	PG_RETURN_JSONB_P(result);
 }
@@ -390,6 +393,7 @@ wa_keys_clear(PG_FUNCTION_ARGS)
 	SPI_connect();
 	wa_execute(&keys_clear_stmt, &arg, NULL, false, SPI_OK_DELETE);
 	removed = SPI_processed;
+	wa_stats_keys_written(0, removed);
 	SPI_finish();
 	PG_RETURN_INT64((int64) removed);
 }

@@ -91,4 +91,6 @@ _PG_init(void)
 							   wa_check_pinned_company, NULL, NULL);
 
 	MarkGUCPrefixReserved("whatsapp_auth");
+
+	wa_stats_init();
 }

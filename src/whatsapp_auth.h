@@ -123,6 +123,16 @@ typedef struct WaJsonbPair
 
 extern Jsonb *wa_jsonb_object(WaJsonbPair *pairs, int n);
 
+/*
+ * Statistics (stats.c): what the current SQL call read and wrote, added to
+ * its counters when it returns; nothing outside a counted call.
+ */
+extern void wa_stats_init(void);
+extern void wa_stats_keys_read(uint64 keys, uint64 bytes_out);
+extern void wa_stats_keys_written(uint64 upserted, uint64 deleted);
+extern void wa_stats_bytes_in(uint64 bytes);
+extern void wa_stats_bytes_out(uint64 bytes);
+
 /* Company rows (keystore.c); callers are SPI-connected. */
 extern void wa_store_creds(const char *company_id, Jsonb *creds);
 extern int64 wa_remove_company(const char *company_id);
