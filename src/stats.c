@@ -269,9 +269,14 @@ function_entry_lookup(Oid fn_oid)
 static StatsEntry *
 function_entry(Oid fn_oid)
 {
+	static Oid	last_oid = InvalidOid;
+	static StatsEntry *last_entry = NULL;
 	FunctionEntry *fe;
 	bool		found;
 
+	/* the same function again, as for every call of a loop or a pgbench run */
+	if (fn_oid == last_oid)
+		return last_entry;
 	if (function_entries == NULL)
 	{
 		HASHCTL		ctl;
@@ -289,6 +294,8 @@ function_entry(Oid fn_oid)
 		fe = hash_search(function_entries, &fn_oid, HASH_ENTER, &found);
 		fe->entry = e;
 	}
+	last_oid = fn_oid;
+	last_entry = fe->entry;
 	return fe->entry;
 }
 
@@ -360,17 +367,30 @@ stats_needs_fmgr_hook(Oid fn_oid)
 /*
  * The previous hook sees its events outside ours: ours starts after its
  * start, and ends before its end, so an error in it cannot unbalance the
- * frames.
+ * frames.  *private belongs to the previous hook when there is one;
+ * otherwise it keeps the entry from one call of flinfo to the next.
  */
 static void
 stats_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
 	StatsEntry *e;
 
-	if (event == FHET_START && prev_fmgr_hook)
-		prev_fmgr_hook(event, flinfo, private);
+	if (prev_fmgr_hook == NULL)
+	{
+		e = (StatsEntry *) DatumGetPointer(*private);
+		if (e == NULL)
+		{
+			e = function_entry(flinfo->fn_oid);
+			*private = PointerGetDatum(e);
+		}
+	}
+	else
+	{
+		if (event == FHET_START)
+			prev_fmgr_hook(event, flinfo, private);
+		e = function_entry(flinfo->fn_oid);
+	}
 
-	e = function_entry(flinfo->fn_oid);
 	if (e != NULL)
 	{
 		if (event == FHET_START)
@@ -379,8 +399,9 @@ stats_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 			{
 				CallFrame  *f = &frames[depth];
 
-				memset(f, 0, sizeof(CallFrame));
 				f->entry = e;
+				f->keys_read = f->keys_written = f->keys_deleted = 0;
+				f->bytes_in = f->bytes_out = 0;
 				INSTR_TIME_SET_CURRENT(f->start);
 			}
 			depth++;
