@@ -221,7 +221,7 @@ entry_assign(Oid dbid, const char *name)
  * Which functions are counted
  */
 
-/* Whether a pg_proc text attribute is exactly s. */
+/* Whether a pg_proc text attribute is s, or (prefix) begins with s. */
 static bool
 proc_text_is(HeapTuple tuple, AttrNumber attnum, const char *s, bool prefix)
 {
