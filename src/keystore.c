@@ -18,6 +18,7 @@
 #include "keystore.h"
 #include "path.h"
 #include "spi_plans.h"
+#include "stats.h"
 #include "value_size.h"
 #include "writeset.h"
 
@@ -118,6 +119,7 @@ wa_store_creds(const char *company_id, Jsonb *creds)
 
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = JsonbPGetDatum(creds);
+	wa_stats_bytes_in(VARSIZE(creds));
 	wa_execute(&creds_set_stmt, args, NULL, false, SPI_OK_INSERT);
 }
 
@@ -159,6 +161,7 @@ wa_company_value(FunctionCallInfo fcinfo, WaStatement *stmt)
 	wa_spi_connect(0);
 	value = wa_execute_value(stmt, &arg, NULL, true, &isnull);
 	wa_spi_finish();
+	wa_stats_bytes_out(isnull ? 0 : VARSIZE_ANY(DatumGetPointer(value)));
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(value);
@@ -241,6 +244,7 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	/* the result outlives SPI: build it in the caller's context */
 	MemoryContextSwitchTo(caller);
 	result = wa_jsonb_object(pairs, (int) SPI_processed);
+	wa_stats_keys_read(SPI_processed, VARSIZE(result));
 	wa_spi_finish();
 	PG_RETURN_JSONB_P(result);
 }
@@ -357,6 +361,7 @@ wa_keys_clear(PG_FUNCTION_ARGS)
 	wa_spi_connect(0);
 	wa_execute(&keys_clear_stmt, &arg, NULL, false, SPI_OK_DELETE);
 	removed = SPI_processed;
+	wa_stats_keys_written(0, removed);
 	wa_spi_finish();
 	PG_RETURN_INT64((int64) removed);
 }

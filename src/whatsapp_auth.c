@@ -21,4 +21,6 @@ _PG_init(void)
 	wa_health_init();
 	wa_purge_init();
 	MarkGUCPrefixReserved("whatsapp_auth");
+
+	wa_stats_init();
 }

@@ -14,5 +14,6 @@ extern void wa_value_size_init(void);
 extern void wa_tenant_init(void);
 extern void wa_health_init(void);
 extern void wa_purge_init(void);
+extern void wa_stats_init(void);
 
 #endif							/* WHATSAPP_AUTH_H */

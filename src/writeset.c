@@ -19,6 +19,7 @@
 
 #include "jsonb_buffers.h"
 #include "spi_plans.h"
+#include "stats.h"
 #include "ttl.h"
 #include "validate.h"
 #include "value_size.h"
@@ -137,6 +138,7 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	w->key_id = key_id;
 	w->value = canonical;
 	w->value_len = len;
+	wa_stats_bytes_in(len);
 	w->ord = set->count++;
 }
 
@@ -380,4 +382,5 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 			start = i + 1;
 		}
 	}
+	wa_stats_keys_written(*upserted, *deleted);
 }

@@ -12,6 +12,8 @@ export PG_CONFIG=$PGBIN/pg_config
 # The cluster lives in one private directory: data, socket and server log.
 WA_DIR=${WA_DIR:-/tmp/whatsapp_auth-cluster}
 WA_PORT=${WA_PORT:-54329}
+# Libraries the cluster preloads; add whatsapp_auth for its call statistics.
+WA_PRELOAD=${WA_PRELOAD:-pg_cron}
 
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 
@@ -48,7 +50,7 @@ stop_cluster() {
 }
 
 start_cluster() {
-	say "starting a throwaway cluster in $WA_DIR (port $WA_PORT, pg_cron preloaded)"
+	say "starting a throwaway cluster in $WA_DIR (port $WA_PORT, $WA_PRELOAD preloaded)"
 	stop_cluster
 	rm -rf "$WA_DIR"
 	mkdir -m 700 "$WA_DIR"
@@ -59,7 +61,7 @@ start_cluster() {
 port = $WA_PORT
 listen_addresses = ''
 unix_socket_directories = '$WA_DIR'
-shared_preload_libraries = 'pg_cron'
+shared_preload_libraries = '$WA_PRELOAD'
 cron.database_name = 'postgres'
 # pg_cron reaches the server through the private socket directory
 cron.host = '$WA_DIR'

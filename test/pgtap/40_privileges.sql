@@ -3,7 +3,7 @@
 -- from every function; the README's application grants are enough to run
 -- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(71);
+SELECT plan(75);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -73,6 +73,8 @@ SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(AR
   $$SELECT whatsapp_auth.session_import_files('a', '{}')$$,
   $$SELECT whatsapp_auth.keys_page('a', 'session')$$,
   $$SELECT whatsapp_auth.import_legacy('pg_class', 'pg_class')$$,
+  $$SELECT * FROM whatsapp_auth.stats$$,
+  $$SELECT whatsapp_auth.stats_reset()$$,
   $$SELECT * FROM whatsapp_auth.keys$$
 ]) call;
 RESET ROLE;
