@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "lease.h"
 #include "whatsapp_auth.h"
 
 PG_FUNCTION_INFO_V1(wa_health);
@@ -149,6 +150,7 @@ collect_figures(const char *company_id, HealthFigures *f)
 	f->has_creds = DatumGetBool(column(5, &isnull));
 	f->last_purge = DatumGetTimestampTz(column(6, &isnull));
 	f->has_last_purge = !isnull;
+	f->doc = wa_lease_health(f->doc, company_id);
 	SPI_finish();
 }
 

@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "lease.h"
 #include "whatsapp_auth.h"
 
 PG_FUNCTION_INFO_V1(wa_creds_get);
@@ -200,7 +201,7 @@ wa_remove_company(const char *company_id)
 	return DatumGetInt64(wa_first_value(&isnull));
 }
 
-/* SQL function: creds_set(company_id text, creds jsonb) returns void */
+/* SQL function: creds_set(company_id text, creds jsonb, lease_token bigint) returns void */
 Datum
 wa_creds_set(PG_FUNCTION_ARGS)
 {
@@ -219,6 +220,7 @@ wa_creds_set(PG_FUNCTION_ARGS)
 				 errmsg("creds of company \"%s\" must be a JSON object", company_id)));
 	creds = wa_normalize_value(creds, NULL);
 	wa_check_value_size(VARSIZE(creds), NULL);
+	wa_lease_fence_arg(fcinfo, 2, company_id);
 
 	SPI_connect();
 	wa_store_creds(company_id, creds);
@@ -278,7 +280,7 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(result);
 }
 
-/* SQL function: keys_set(company_id text, data jsonb, OUT upserted int, OUT deleted int) */
+/* SQL function: keys_set(company_id text, data jsonb, lease_token bigint, OUT upserted int, OUT deleted int) */
 Datum
 wa_keys_set(PG_FUNCTION_ARGS)
 {
@@ -298,6 +300,7 @@ wa_keys_set(PG_FUNCTION_ARGS)
 		elog(ERROR, "keys_set must be declared with OUT parameters");
 
 	wa_writeset_add_document(&set, &PG_GETARG_JSONB_P(1)->root, NULL);
+	wa_lease_fence_arg(fcinfo, 2, company_id);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 
 	result[0] = Int32GetDatum((int32) upserted);
@@ -306,7 +309,7 @@ wa_keys_set(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL function: keys_upsert(company_id text, key_type text, ids text[], vals jsonb[]) returns int
+ * SQL function: keys_upsert(company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint) returns int
  *
  * Returns the number of keys written plus the number deleted.  A NULL
  * element of vals (SQL or JSON null) deletes that id.
@@ -357,11 +360,12 @@ wa_keys_upsert(PG_FUNCTION_ARGS)
 			wa_writeset_add(&set, key_type, ids[i], &v, &id_path);
 		}
 	}
+	wa_lease_fence_arg(fcinfo, 4, company_id);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 	PG_RETURN_INT32((int32) (upserted + deleted));
 }
 
-/* SQL function: keys_delete(company_id text, key_type text, ids text[]) returns int */
+/* SQL function: keys_delete(company_id text, key_type text, ids text[], lease_token bigint) returns int */
 Datum
 wa_keys_delete(PG_FUNCTION_ARGS)
 {
@@ -376,17 +380,20 @@ wa_keys_delete(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < nids; i++)
 		wa_writeset_add(&set, key_type, ids[i], NULL, NULL);
+	wa_lease_fence_arg(fcinfo, 3, company_id);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 	PG_RETURN_INT32((int32) deleted);
 }
 
-/* SQL function: keys_clear(company_id text) returns bigint */
+/* SQL function: keys_clear(company_id text, lease_token bigint) returns bigint */
 Datum
 wa_keys_clear(PG_FUNCTION_ARGS)
 {
-	Datum		arg = CStringGetTextDatum(company_arg(fcinfo, 0));
+	char	   *company_id = company_arg(fcinfo, 0);
+	Datum		arg = CStringGetTextDatum(company_id);
 	uint64		removed;
 
+	wa_lease_fence_arg(fcinfo, 1, company_id);
 	SPI_connect();
 	wa_execute(&keys_clear_stmt, &arg, NULL, false, SPI_OK_DELETE);
 	removed = SPI_processed;
@@ -394,13 +401,14 @@ wa_keys_clear(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64((int64) removed);
 }
 
-/* SQL function: session_remove(company_id text) returns bigint */
+/* SQL function: session_remove(company_id text, lease_token bigint) returns bigint */
 Datum
 wa_session_remove(PG_FUNCTION_ARGS)
 {
 	char	   *company_id = company_arg(fcinfo, 0);
 	int64		removed;
 
+	wa_lease_fence_arg(fcinfo, 1, company_id);
 	SPI_connect();
 	removed = wa_remove_company(company_id);
 	SPI_finish();

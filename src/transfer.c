@@ -18,6 +18,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "lease.h"
 #include "whatsapp_auth.h"
 
 PG_FUNCTION_INFO_V1(wa_session_export);
@@ -86,7 +87,7 @@ raise_bad_document(const char *member, const char *what)
 }
 
 /*
- * SQL function: session_import(doc jsonb, replace boolean) returns bigint
+ * SQL function: session_import(doc jsonb, replace boolean, lease_token bigint) returns bigint
  *
  * Returns the rows written (creds and keys).
  */
@@ -138,6 +139,7 @@ wa_session_import(PG_FUNCTION_ARGS)
 		wa_writeset_add_document(&set, member.val.binary.data, &keys_path);
 	}
 
+	wa_lease_fence_arg(fcinfo, 2, company_id);
 	arg = CStringGetTextDatum(company_id);
 	SPI_connect();
 	wa_execute(&has_state_stmt, &arg, NULL, true, SPI_OK_SELECT);
@@ -204,6 +206,7 @@ import_legacy_creds(const char *auth_table)
 		Jsonb	   *creds = DatumGetJsonbP(SPI_getbinval(row, desc, 2, &isnull));
 
 		wa_check_company_id(company_id);
+		wa_lease_fence(company_id, false, 0);	/* refuses a live lease */
 		if (!JB_ROOT_IS_OBJECT(creds))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -277,6 +280,7 @@ import_legacy_keys(const char *keys_table, int64 *skipped)
 				if (company_id[0] != '\0')
 					flush_company(company_id, &set, batch_cxt, &imported);
 				wa_check_company_id(row_company);
+				wa_lease_fence(row_company, false, 0);	/* refuses a live lease */
 				strlcpy(company_id, row_company, sizeof(company_id));
 			}
 
