@@ -22,16 +22,17 @@ async function repositoryFactory(major) {
 
 // An account whose creds and keys live in the database under `company`,
 // opened as a restarted process would: everything loaded from the store,
-// keys behind Baileys' cache and transaction layers.
-export async function openAccount(pool, company, baileys, major) {
-  const { state, saveCreds } = await useWhatsappAuthState(pool, company, baileys)
+// keys behind Baileys' cache and transaction layers.  options go to the
+// adapter (e.g. { lease }); close() is the adapter's, when it has one.
+export async function openAccount(pool, company, baileys, major, options) {
+  const { state, saveCreds, close } = await useWhatsappAuthState(pool, company, baileys, options)
   const keys = baileys.addTransactionCapability(
     baileys.makeCacheableSignalKeyStore(state.keys, silentLogger),
     silentLogger, { maxCommitRetries: 3, delayBetweenTriesMs: 10 })
   const auth = { creds: state.creds, keys }
   const makeRepository = await repositoryFactory(major)
   const repository = makeRepository(auth, silentLogger)
-  return { creds: state.creds, keys, saveCreds, repository }
+  return { creds: state.creds, keys, saveCreds, repository, close }
 }
 
 // A fresh account as Baileys creates one: initAuthCreds() and pre-keys.
