@@ -27,10 +27,16 @@
  * writer needs no privilege on leases (an application role granted before
  * leases existed keeps working), while taking, renewing and releasing a
  * lease run with the caller's privileges.
+ *
+ * A transaction whose only write is a renew commits asynchronously: losing
+ * it in a crash only shortens the lease, which is safe (writes are guarded
+ * by the token, never by the clock).  A token, once issued, is durable:
+ * lease_acquire commits as the session says.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -503,6 +509,57 @@ wa_lease_health(Jsonb *doc, const char *company_id)
 }
 
 /*
+ * Asynchronous commit of a renew
+ */
+
+/* End of the renew's WAL, while it is its transaction's only write. */
+static XLogRecPtr renew_wal_end = InvalidXLogRecPtr;
+static int	saved_synchronous_commit = -1;
+static bool renew_callback_registered = false;
+
+static void
+renew_commit_callback(XactEvent event, void *arg)
+{
+	(void) arg;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			/* nothing written since the renew: commit it without waiting */
+			if (renew_wal_end != InvalidXLogRecPtr && XactLastRecEnd == renew_wal_end &&
+				synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+			{
+				saved_synchronous_commit = synchronous_commit;
+				synchronous_commit = SYNCHRONOUS_COMMIT_OFF;
+			}
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (saved_synchronous_commit >= 0)
+				synchronous_commit = saved_synchronous_commit;
+			saved_synchronous_commit = -1;
+			renew_wal_end = InvalidXLogRecPtr;
+			break;
+		default:
+			break;
+	}
+}
+
+/* After a renew that was its transaction's first write. */
+static void
+commit_renew_asynchronously(void)
+{
+	if (!renew_callback_registered)
+	{
+		RegisterXactCallback(renew_commit_callback, NULL);
+		renew_callback_registered = true;
+	}
+	renew_wal_end = XactLastRecEnd;
+}
+
+/*
  * SQL functions
  */
 
@@ -572,6 +629,7 @@ wa_lease_renew(PG_FUNCTION_ARGS)
 	TimestampTz now;
 	TimestampTz expires_at;
 	Datum		args[3];
+	bool		first_write = !TransactionIdIsValid(GetTopTransactionIdIfAny());
 
 	lock_company_lease(company_id, ExclusiveLock);
 	now = GetCurrentTimestamp();
@@ -591,6 +649,8 @@ wa_lease_renew(PG_FUNCTION_ARGS)
 		raise_refused(company_id, &row, true, token, now);
 	}
 	SPI_finish();
+	if (first_write)
+		commit_renew_asynchronously();
 	PG_RETURN_TIMESTAMPTZ(expires_at);
 }
 
