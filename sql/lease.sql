@@ -40,7 +40,8 @@ SELECT pg_temp.try($$SELECT whatsapp_auth.lease_acquire('acme', 'pod-b')$$);
 SELECT pg_temp.st('acme');
 
 -- renew: the new expiry, ttl from now
-SELECT lease_renew('acme', 1, '1 minute') BETWEEN now() + interval '59 seconds' AND clock_timestamp() + interval '1 minute' AS renewed;
+SELECT r BETWEEN now() + interval '1 minute' AND clock_timestamp() + interval '1 minute' AS renewed
+  FROM (SELECT lease_renew('acme', 1, '1 minute') AS r) x;
 -- expired, nobody took over: renew still works, same token
 SELECT pg_temp.expire('acme');
 SELECT pg_temp.st('acme');
@@ -177,7 +178,7 @@ DROP TABLE legacy_auth, legacy_keys;
 -- health: the company's lease (holder, seconds left) or null; live leases of the store
 SELECT lease_acquire('acme', 'pod-i', '1 minute');
 SELECT h ->> 'holder' AS holder, h ->> 'lease_token' AS token,
-       (h ->> 'seconds_left')::numeric BETWEEN 55 AND 60 AS seconds_left,
+       (h ->> 'seconds_left')::numeric BETWEEN 1 AND 60 AS seconds_left,
        (h ->> 'expires_at')::timestamptz > now() AS expires_later
   FROM (SELECT health('acme') -> 'lease' AS h) x;
 SELECT health() -> 'live_leases' AS live_leases;

@@ -7,7 +7,8 @@
  * largest token ever issued for it (a takeover adds 1; a release keeps
  * it), and pg_dump keeps the rows: no token is issued twice, across
  * restarts and dump/restore.  Times are the server's clock, read once per
- * call after its lock is granted.
+ * call after its lock is granted (the readers, lease_status and health, use
+ * the statement's start, as STABLE functions must).
  *
  * Ordering.  Every change of a company's lease (acquire, renew, release)
  * holds the company's lease lock in ExclusiveLock, every fenced write holds
@@ -495,12 +496,12 @@ wa_lease_health(Jsonb *doc, const char *company_id)
 	if (company_id)
 	{
 		args[0] = CStringGetTextDatum(company_id);
-		args[1] = TimestampTzGetDatum(GetCurrentTimestamp());
+		args[1] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 		read_as_owner(&health_company_stmt, owner, args, false);
 	}
 	else
 	{
-		args[0] = TimestampTzGetDatum(GetCurrentTimestamp());
+		args[0] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 		read_as_owner(&health_store_stmt, owner, args, false);
 	}
 	merged = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(doc),
@@ -685,7 +686,8 @@ wa_lease_status(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	args[0] = CStringGetTextDatum(company_id);
-	args[1] = TimestampTzGetDatum(GetCurrentTimestamp());
+	/* the statement's time: the same answer throughout a statement (STABLE) */
+	args[1] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	SPI_connect();
 	wa_execute(&status_stmt, args, NULL, true, SPI_OK_SELECT);
 	status = wa_first_value(&isnull);

@@ -94,7 +94,7 @@ for (let r = 0; r < 7; r++) {
 const f = (x) => x.toFixed(3)
 const ratio = (a, b) => `${(a / b).toFixed(3)}×`
 const range = (xs) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`
-console.log(`single-key keys_set (ms per call; 300 calls x 7 rounds; ${Object.keys(preKeys['pre-key']).length}-key batches: 21 rounds)`)
+console.log(`single-key keys_set (ms per call; 300 calls x 7 rounds; ${Object.keys(preKeys['pre-key']).length}-key batches: 10 calls x 9 rounds; renew and keys_get: 300 calls x 7 rounds)`)
 console.log('| figure | fenced | baseline | ratio | target |')
 console.log('|---|---|---|---|---|')
 console.log(`| single-key keys_set (ms), fenced vs unfenced | ${f(single.fenced.median)} | ${f(single.unfenced.median)} | ${ratio(single.fenced.median, single.unfenced.median)} | ≤ 1.05× |`)
