@@ -171,8 +171,14 @@ SELECT lease_acquire('legacy2', 'pod-h');
 SELECT pg_temp.try($$SELECT whatsapp_auth.import_legacy('legacy_auth', 'legacy_keys')$$);
 SELECT count(*) AS legacy_keys_imported FROM whatsapp_auth.keys WHERE company_id LIKE 'legacy%';
 SELECT lease_release('legacy2', 1);
+-- one lease lock for the whole import, not one per company
+INSERT INTO legacy_keys SELECT 'legacy_' || i, 'session', '1.0', '{"v":1}', NULL FROM generate_series(3, 300) i;
+BEGIN;
 SELECT import_legacy('legacy_auth', 'legacy_keys');
-SELECT session_remove('legacy1'), session_remove('legacy2');
+SELECT count(*) AS lease_locks_held FROM pg_locks
+ WHERE locktype = 'advisory' AND objsubid = 22337 AND pid = pg_backend_pid();
+COMMIT;
+SELECT count(*) AS removed FROM (SELECT session_remove(company_id) FROM (SELECT DISTINCT company_id FROM legacy_keys) c) r;
 DROP TABLE legacy_auth, legacy_keys;
 
 -- health: the company's lease (holder, seconds left) or null; live leases of the store

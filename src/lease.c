@@ -22,7 +22,10 @@
  * seen, whatever the isolation level; and a takeover that comes later
  * waits until the write is committed.  A lock of our own rather than a
  * FOR SHARE row lock: it orders writes against the first acquire of a
- * company (no row yet to lock) too, and costs no WAL.
+ * company (no row yet to lock) too, and costs no WAL.  import_legacy, which
+ * writes any number of companies, holds instead the database's lease lock
+ * in ShareLock, which every lease change takes in RowExclusiveLock: one
+ * lock, not one per company in the lock table.
  *
  * The fence reads as the table's owner, again like a foreign-key check: a
  * writer needs no privilege on leases (an application role granted before
@@ -275,6 +278,42 @@ lock_company_lease(const char *company_id, LOCKMODE mode)
 	(void) LockAcquire(&tag, mode, false, false);
 }
 
+/* The database's lease lock: (0, 1) where a company's is (hash, 0). */
+static void
+database_lease_locktag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, 0, 1, WA_LEASE_LOCK_TAG);
+}
+
+/* Before a lease change: waits while an import_legacy runs. */
+static void
+lock_lease_change(const char *company_id)
+{
+	LOCKTAG		tag;
+
+	database_lease_locktag(&tag);
+	(void) LockAcquire(&tag, RowExclusiveLock, false, false);
+	lock_company_lease(company_id, ExclusiveLock);
+}
+
+void
+wa_lease_lock_all(void)
+{
+	LOCKTAG		tag;
+
+	database_lease_locktag(&tag);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+}
+
+static bool
+holds_all_leases(void)
+{
+	LOCKTAG		tag;
+
+	database_lease_locktag(&tag);
+	return LockHeldByMe(&tag, ShareLock);
+}
+
 static TimestampTz
 expiry_after(TimestampTz now, Interval *ttl)
 {
@@ -444,11 +483,15 @@ wa_lease_fence(const char *company_id, bool has_token, int64 token)
 
 	if (has_token)
 		check_token(token);
-	/* a library newer than the catalog: no leases table, nothing to fence */
-	if (!OidIsValid(owner))
+	/*
+	 * A library newer than the catalog has no leases table, nothing to
+	 * fence; a standby cannot write (nor take the lock), and says so.
+	 */
+	if (!OidIsValid(owner) || RecoveryInProgress())
 		return;
 
-	lock_company_lease(company_id, ShareLock);
+	if (!holds_all_leases())
+		lock_company_lease(company_id, ShareLock);
 	now = GetCurrentTimestamp();
 	arg = CStringGetTextDatum(company_id);
 	SPI_connect();
@@ -577,7 +620,7 @@ wa_lease_acquire(PG_FUNCTION_ARGS)
 	int64		token;
 	bool		isnull;
 
-	lock_company_lease(company_id, ExclusiveLock);
+	lock_lease_change(company_id);
 	now = GetCurrentTimestamp();
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = CStringGetTextDatum(holder);
@@ -632,7 +675,7 @@ wa_lease_renew(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	bool		first_write = !TransactionIdIsValid(GetTopTransactionIdIfAny());
 
-	lock_company_lease(company_id, ExclusiveLock);
+	lock_lease_change(company_id);
 	now = GetCurrentTimestamp();
 	expires_at = expiry_after(now, ttl);
 	args[0] = CStringGetTextDatum(company_id);
@@ -664,7 +707,7 @@ wa_lease_release(PG_FUNCTION_ARGS)
 	Datum		args[3];
 	uint64		released;
 
-	lock_company_lease(company_id, ExclusiveLock);
+	lock_lease_change(company_id);
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = Int64GetDatum(token);
 	args[2] = TimestampTzGetDatum(GetCurrentTimestamp());

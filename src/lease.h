@@ -18,6 +18,12 @@
  */
 extern void wa_lease_fence(const char *company_id, bool has_token, int64 token);
 
+/*
+ * For a call that writes many companies (import_legacy): no lease changes
+ * until the transaction ends, and wa_lease_fence takes no lock per company.
+ */
+extern void wa_lease_lock_all(void);
+
 /* The same for argument n of a write function (SQL NULL or absent: no token). */
 extern void wa_lease_fence_arg(FunctionCallInfo fcinfo, int n, const char *company_id);
 

@@ -337,6 +337,7 @@ wa_import_legacy(PG_FUNCTION_ARGS)
 				skipped;
 
 	wa_check_unpinned("import_legacy()");
+	wa_lease_lock_all();
 	SPI_connect();
 	creds_rows = import_legacy_creds(auth_table);
 	key_rows = import_legacy_keys(keys_table, &skipped);
