@@ -10,11 +10,12 @@
 
 -- Not STRICT: NULL arguments raise 22004 like the other writers.
 CREATE FUNCTION whatsapp_auth.session_import_files(company_id text, files jsonb,
-												   replace boolean DEFAULT false)
+												   replace boolean DEFAULT false,
+												   lease_token bigint DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'wa_session_import_files'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean) IS
+COMMENT ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean, bigint) IS
 	'Load a useMultiFileAuthState folder {"<file name>": "<file text>"}, checked and normalised like keys_set, atomically; refuses an existing company unless replace; returns rows written';
 
 CREATE FUNCTION whatsapp_auth.session_export_files(company_id text,
@@ -37,7 +38,7 @@ LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
 COMMENT ON FUNCTION whatsapp_auth.keys_page(text, text, text, integer, boolean) IS
 	'Up to page_size live keys of one type with key_id after after_id, in key_id order (values NULL unless with_values): Baileys keys.list / keys.listIds, one page per call';
 
-REVOKE ALL ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION whatsapp_auth.session_export_files(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION whatsapp_auth.keys_page(text, text, text, integer, boolean) FROM PUBLIC;
 
@@ -87,3 +88,204 @@ COMMENT ON FUNCTION whatsapp_auth.stats_reset() IS
 REVOKE ALL ON FUNCTION whatsapp_auth.stats() FROM PUBLIC;
 REVOKE ALL ON FUNCTION whatsapp_auth.stats_reset() FROM PUBLIC;
 REVOKE ALL ON whatsapp_auth.stats FROM PUBLIC;
+
+--
+-- Account leases: one live holder per company, and fencing tokens that
+-- only ever grow.  A company's row is never deleted by the extension (a
+-- release keeps it), so its lease_token is the high-water mark of every
+-- token ever issued for it; pg_dump keeps the rows, so a restore cannot
+-- issue an old token again.
+--
+CREATE TABLE whatsapp_auth.leases (
+	company_id whatsapp_auth.company_id PRIMARY KEY,
+	holder text NOT NULL
+		CONSTRAINT lease_holder_length CHECK (pg_catalog.char_length(holder) OPERATOR(pg_catalog.<=) 200
+											 AND holder OPERATOR(pg_catalog.<>) ''),
+	lease_token bigint NOT NULL
+		CONSTRAINT lease_token_positive CHECK (lease_token OPERATOR(pg_catalog.>) 0),
+	acquired_at timestamptz NOT NULL,
+	expires_at timestamptz NOT NULL,
+	released_at timestamptz
+);
+COMMENT ON TABLE whatsapp_auth.leases IS
+	'Account lease of each company that ever had one: its holder, its current fencing token (the largest ever issued), expiry';
+COMMENT ON COLUMN whatsapp_auth.leases.lease_token IS
+	'Current fencing token; each new holder gets the previous one plus 1; never lowered, the row never deleted';
+COMMENT ON COLUMN whatsapp_auth.leases.released_at IS
+	'When lease_release() ended the lease; NULL while it is held (live or expired)';
+
+SELECT pg_catalog.pg_extension_config_dump('whatsapp_auth.leases', '');
+
+ALTER TABLE whatsapp_auth.leases ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY pinned_company ON whatsapp_auth.leases
+	USING (COALESCE(pg_catalog.current_setting('whatsapp_auth.company_id', true), '') OPERATOR(pg_catalog.=) ''
+		   OR company_id OPERATOR(pg_catalog.=) (pg_catalog.current_setting('whatsapp_auth.company_id', true) COLLATE "C"));
+COMMENT ON POLICY pinned_company ON whatsapp_auth.leases IS
+	'Only the company named by whatsapp_auth.company_id, when set';
+REVOKE ALL ON whatsapp_auth.leases FROM PUBLIC;
+
+-- Not STRICT: NULL arguments raise 22004 like the other writers.
+CREATE FUNCTION whatsapp_auth.lease_acquire(company_id text, holder text,
+											ttl interval DEFAULT '30 seconds')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_lease_acquire'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.lease_acquire(text, text, interval) IS
+	'Take the company''s lease for ttl (at most 1 day) and return its fencing token; 55P03 while another holder''s lease is live; the live holder again keeps its token';
+
+CREATE FUNCTION whatsapp_auth.lease_renew(company_id text, lease_token bigint,
+										  ttl interval DEFAULT '30 seconds')
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'wa_lease_renew'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.lease_renew(text, bigint, interval) IS
+	'Extend the lease of this token by ttl from now (even once expired, if nobody took over) and return the new expiry; 55006 for a superseded or released token';
+
+CREATE FUNCTION whatsapp_auth.lease_release(company_id text, lease_token bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'wa_lease_release'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.lease_release(text, bigint) IS
+	'End the lease of this token now (anyone may acquire at once; the token stays the high-water mark); false if the token is not the company''s current one or was released already';
+
+CREATE FUNCTION whatsapp_auth.lease_status(company_id text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'wa_lease_status'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION whatsapp_auth.lease_status(text) IS
+	'{holder, lease_token, acquired_at, expires_at, released_at, live} of the company''s lease, NULL if it never had one';
+
+REVOKE ALL ON FUNCTION whatsapp_auth.lease_acquire(text, text, interval),
+	whatsapp_auth.lease_renew(text, bigint, interval),
+	whatsapp_auth.lease_release(text, bigint),
+	whatsapp_auth.lease_status(text) FROM PUBLIC;
+
+--
+-- Fenced writes: every write function of one company takes a trailing
+-- lease_token (DEFAULT NULL, so calls without it keep working).  A new
+-- argument is a new signature: each function is renamed aside, created
+-- anew, given the EXECUTE grants users gave the old one, and the old one
+-- dropped.
+--
+ALTER FUNCTION whatsapp_auth.creds_set(text, jsonb) RENAME TO creds_set_1_1;
+ALTER FUNCTION whatsapp_auth.keys_set(text, jsonb) RENAME TO keys_set_1_1;
+ALTER FUNCTION whatsapp_auth.keys_upsert(text, text, text[], jsonb[]) RENAME TO keys_upsert_1_1;
+ALTER FUNCTION whatsapp_auth.keys_delete(text, text, text[]) RENAME TO keys_delete_1_1;
+ALTER FUNCTION whatsapp_auth.keys_clear(text) RENAME TO keys_clear_1_1;
+ALTER FUNCTION whatsapp_auth.session_remove(text) RENAME TO session_remove_1_1;
+ALTER FUNCTION whatsapp_auth.session_import(jsonb, boolean) RENAME TO session_import_1_1;
+
+CREATE FUNCTION whatsapp_auth.creds_set(company_id text, creds jsonb, lease_token bigint DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'wa_creds_set'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.creds_set(text, jsonb, bigint) IS
+	'Store (insert or replace) the creds document of a company, Buffers normalised; fenced by its lease';
+
+CREATE FUNCTION whatsapp_auth.keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL,
+									   OUT upserted integer, OUT deleted integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'wa_keys_set'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_set(text, jsonb, bigint) IS
+	'Baileys keys.set: {type: {id: value or null}}, null deletes; atomic, one statement; fenced by its lease';
+
+CREATE FUNCTION whatsapp_auth.keys_upsert(company_id text, key_type text, ids text[], vals jsonb[],
+										  lease_token bigint DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'wa_keys_upsert'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_upsert(text, text, text[], jsonb[], bigint) IS
+	'Write keys of one type (a NULL element of vals deletes that id); returns keys written plus deleted; fenced by its lease';
+
+CREATE FUNCTION whatsapp_auth.keys_delete(company_id text, key_type text, ids text[],
+										  lease_token bigint DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'wa_keys_delete'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_delete(text, text, text[], bigint) IS
+	'Delete keys of one type by id; returns the number of keys deleted; fenced by its lease';
+
+CREATE FUNCTION whatsapp_auth.keys_clear(company_id text, lease_token bigint DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_keys_clear'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_clear(text, bigint) IS
+	'Baileys keys.clear: delete every key of a company, keeping its creds; returns the keys deleted; fenced by its lease';
+
+CREATE FUNCTION whatsapp_auth.session_remove(company_id text, lease_token bigint DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_session_remove'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.session_remove(text, bigint) IS
+	'Delete the creds and every key of a company (log out); returns the rows deleted; fenced by its lease, which it keeps';
+
+-- Not STRICT: NULL arguments raise 22004 like the other writers.
+CREATE FUNCTION whatsapp_auth.session_import(doc jsonb, replace boolean DEFAULT false,
+											 lease_token bigint DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_session_import'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.session_import(jsonb, boolean, bigint) IS
+	'Load a session_export() document, checked and normalised like keys_set, atomically; refuses an existing company unless replace; returns rows written; fenced by its lease';
+
+REVOKE ALL ON FUNCTION whatsapp_auth.creds_set(text, jsonb, bigint),
+	whatsapp_auth.keys_set(text, jsonb, bigint),
+	whatsapp_auth.keys_upsert(text, text, text[], jsonb[], bigint),
+	whatsapp_auth.keys_delete(text, text, text[], bigint),
+	whatsapp_auth.keys_clear(text, bigint),
+	whatsapp_auth.session_remove(text, bigint),
+	whatsapp_auth.session_import(jsonb, boolean, bigint) FROM PUBLIC;
+
+-- The grants users gave on the old functions, onto the new ones.  GRANT
+-- inside an extension script also records them as the extension's initial
+-- privileges, which pg_dump leaves out; resetting those to the owner's
+-- alone (what a fresh install records) keeps the copied grants in dumps.
+DO $$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN
+		SELECT n.new_fn, a.grantee, a.is_grantable
+		  FROM (VALUES ('creds_set_1_1(text,jsonb)', 'creds_set(text,jsonb,bigint)'),
+					   ('keys_set_1_1(text,jsonb)', 'keys_set(text,jsonb,bigint)'),
+					   ('keys_upsert_1_1(text,text,text[],jsonb[])', 'keys_upsert(text,text,text[],jsonb[],bigint)'),
+					   ('keys_delete_1_1(text,text,text[])', 'keys_delete(text,text,text[],bigint)'),
+					   ('keys_clear_1_1(text)', 'keys_clear(text,bigint)'),
+					   ('session_remove_1_1(text)', 'session_remove(text,bigint)'),
+					   ('session_import_1_1(jsonb,boolean)', 'session_import(jsonb,boolean,bigint)'))
+			   AS n(old_fn, new_fn),
+			   pg_catalog.pg_proc p,
+			   pg_catalog.aclexplode(p.proacl) a
+		 WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('whatsapp_auth.' OPERATOR(pg_catalog.||) n.old_fn)
+		   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+		   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION whatsapp_auth.%s TO %s%s', g.new_fn,
+			CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+				 ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
+			CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+	UPDATE pg_catalog.pg_init_privs i
+	   SET initprivs = ARRAY[pg_catalog.makeaclitem(p.proowner, p.proowner, 'EXECUTE', false)]
+	  FROM pg_catalog.pg_proc p
+	 WHERE i.objoid OPERATOR(pg_catalog.=) p.oid
+	   AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+	   AND p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+			'whatsapp_auth.creds_set(text,jsonb,bigint)'::pg_catalog.regprocedure,
+			'whatsapp_auth.keys_set(text,jsonb,bigint)'::pg_catalog.regprocedure,
+			'whatsapp_auth.keys_upsert(text,text,text[],jsonb[],bigint)'::pg_catalog.regprocedure,
+			'whatsapp_auth.keys_delete(text,text,text[],bigint)'::pg_catalog.regprocedure,
+			'whatsapp_auth.keys_clear(text,bigint)'::pg_catalog.regprocedure,
+			'whatsapp_auth.session_remove(text,bigint)'::pg_catalog.regprocedure,
+			'whatsapp_auth.session_import(jsonb,boolean,bigint)'::pg_catalog.regprocedure]);
+END
+$$;
+
+DROP FUNCTION whatsapp_auth.creds_set_1_1(text, jsonb);
+DROP FUNCTION whatsapp_auth.keys_set_1_1(text, jsonb);
+DROP FUNCTION whatsapp_auth.keys_upsert_1_1(text, text, text[], jsonb[]);
+DROP FUNCTION whatsapp_auth.keys_delete_1_1(text, text, text[]);
+DROP FUNCTION whatsapp_auth.keys_clear_1_1(text);
+DROP FUNCTION whatsapp_auth.session_remove_1_1(text);
+DROP FUNCTION whatsapp_auth.session_import_1_1(jsonb, boolean);

@@ -23,6 +23,7 @@
 
 #include "args.h"
 #include "jsonb_buffers.h"
+#include "lease.h"
 #include "path.h"
 #include "spi_plans.h"
 #include "transfer.h"
@@ -379,6 +380,7 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 				 errdetail("useMultiFileAuthState writes creds.json in every folder it keeps.")));
 
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 3, company_id);
 	written = wa_load_company_state(company_id, creds, &set, replace);
 	wa_spi_finish();
 	if (nskipped > 0)

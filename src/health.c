@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "args.h"
+#include "lease.h"
 #include "spi_plans.h"
 #include "tenant.h"
 #include "whatsapp_auth.h"
@@ -196,6 +197,7 @@ collect_figures(const char *company_id, HealthFigures *f)
 	f->has_creds = DatumGetBool(column(5, &isnull));
 	f->last_purge = DatumGetTimestampTz(column(6, &isnull));
 	f->has_last_purge = !isnull;
+	f->doc = wa_lease_health(f->doc, company_id);
 	SPI_freetuptable(SPI_tuptable);
 }
 

@@ -16,6 +16,7 @@
 #include "jsonb_buffers.h"
 #include "jsonb_object.h"
 #include "keystore.h"
+#include "lease.h"
 #include "path.h"
 #include "spi_plans.h"
 #include "stats.h"
@@ -174,7 +175,7 @@ wa_creds_get(PG_FUNCTION_ARGS)
 	return wa_company_value(fcinfo, &creds_get_stmt);
 }
 
-/* SQL function: creds_set(company_id text, creds jsonb) returns void */
+/* SQL function: creds_set(company_id text, creds jsonb, lease_token bigint) returns void */
 Datum
 wa_creds_set(PG_FUNCTION_ARGS)
 {
@@ -189,8 +190,8 @@ wa_creds_set(PG_FUNCTION_ARGS)
 				 errmsg("creds of company \"%s\" must be a JSON object", company_id)));
 	creds = wa_normalize_value(creds, NULL);
 	wa_check_value_size(VARSIZE(creds), NULL);
-
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 2, company_id);
 	wa_store_creds(company_id, creds);
 	wa_spi_finish();
 	PG_RETURN_VOID();
@@ -249,7 +250,7 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(result);
 }
 
-/* SQL function: keys_set(company_id text, data jsonb, OUT upserted int, OUT deleted int) */
+/* SQL function: keys_set(company_id text, data jsonb, lease_token bigint, OUT upserted int, OUT deleted int) */
 Datum
 wa_keys_set(PG_FUNCTION_ARGS)
 {
@@ -267,6 +268,7 @@ wa_keys_set(PG_FUNCTION_ARGS)
 
 	wa_writeset_add_document(&set, &PG_GETARG_JSONB_P(1)->root, NULL);
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 2, company_id);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 	wa_spi_finish();
 
@@ -276,7 +278,7 @@ wa_keys_set(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL function: keys_upsert(company_id text, key_type text, ids text[], vals jsonb[]) returns int
+ * SQL function: keys_upsert(company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint) returns int
  *
  * Returns the number of keys written plus the number deleted.  A NULL
  * element of vals (SQL or JSON null) deletes that id.
@@ -325,12 +327,13 @@ wa_keys_upsert(PG_FUNCTION_ARGS)
 		}
 	}
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 4, company_id);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 	wa_spi_finish();
 	PG_RETURN_INT32((int32) (upserted + deleted));
 }
 
-/* SQL function: keys_delete(company_id text, key_type text, ids text[]) returns int */
+/* SQL function: keys_delete(company_id text, key_type text, ids text[], lease_token bigint) returns int */
 Datum
 wa_keys_delete(PG_FUNCTION_ARGS)
 {
@@ -346,19 +349,22 @@ wa_keys_delete(PG_FUNCTION_ARGS)
 	for (i = 0; i < nids; i++)
 		wa_writeset_add(&set, key_type, ids[i], NULL, NULL);
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 3, company_id);
 	wa_writeset_apply(company_id, &set, &upserted, &deleted);
 	wa_spi_finish();
 	PG_RETURN_INT32((int32) deleted);
 }
 
-/* SQL function: keys_clear(company_id text) returns bigint */
+/* SQL function: keys_clear(company_id text, lease_token bigint) returns bigint */
 Datum
 wa_keys_clear(PG_FUNCTION_ARGS)
 {
-	Datum		arg = CStringGetTextDatum(wa_company_arg(fcinfo, 0));
+	char	   *company_id = wa_company_arg(fcinfo, 0);
+	Datum		arg = CStringGetTextDatum(company_id);
 	uint64		removed;
 
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 1, company_id);
 	wa_execute(&keys_clear_stmt, &arg, NULL, false, SPI_OK_DELETE);
 	removed = SPI_processed;
 	wa_stats_keys_written(0, removed);
@@ -366,7 +372,7 @@ wa_keys_clear(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64((int64) removed);
 }
 
-/* SQL function: session_remove(company_id text) returns bigint */
+/* SQL function: session_remove(company_id text, lease_token bigint) returns bigint */
 Datum
 wa_session_remove(PG_FUNCTION_ARGS)
 {
@@ -374,6 +380,7 @@ wa_session_remove(PG_FUNCTION_ARGS)
 	int64		removed;
 
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 1, company_id);
 	removed = wa_remove_company(company_id);
 	wa_spi_finish();
 	PG_RETURN_INT64(removed);

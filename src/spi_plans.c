@@ -58,17 +58,38 @@ wa_execute(WaStatement *stmt, Datum *values, const char *nulls, bool read_only,
 }
 
 /*
- * Run a SELECT and return the first column of its first row (*isnull when
- * there is none), copied out of SPI memory; the result rows are freed, so a
- * loop of calls holds none of them.
+ * Run a statement with the given snapshot (InvalidSnapshot: the statement's
+ * own), as SPI_execute_snapshot does; for reads that must see what committed
+ * after the statement began.
+ */
+void
+wa_execute_snapshot(WaStatement *stmt, Datum *values, const char *nulls,
+					Snapshot snapshot, int expected)
+{
+	int			rc = SPI_execute_snapshot(kept_plan(stmt), values, nulls, snapshot,
+										  InvalidSnapshot, false, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s",
+			 stmt->sql, SPI_result_code_string(rc));
+}
+
+/*
+ * Run a statement that returns rows (a SELECT or a RETURNING) and return
+ * the first column of its first row (*isnull when there is none), copied
+ * out of SPI memory; the result rows are freed, so a loop of calls holds
+ * none of them.
  */
 Datum
 wa_execute_value(WaStatement *stmt, Datum *values, const char *nulls, bool read_only,
 				 bool *isnull)
 {
 	Datum		value = (Datum) 0;
+	int			rc = SPI_execute_plan(kept_plan(stmt), values, nulls, read_only, 0);
 
-	wa_execute(stmt, values, nulls, read_only, SPI_OK_SELECT);
+	if (rc < 0 || SPI_tuptable == NULL)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 stmt->sql, SPI_result_code_string(rc));
 	*isnull = true;
 	if (SPI_processed > 0)
 	{

@@ -35,6 +35,8 @@ extern void wa_spi_connect(int options);
 extern void wa_spi_finish(void);
 extern void wa_execute(WaStatement *stmt, Datum *values, const char *nulls,
 					   bool read_only, int expected);
+extern void wa_execute_snapshot(WaStatement *stmt, Datum *values, const char *nulls,
+								Snapshot snapshot, int expected);
 extern Datum wa_execute_value(WaStatement *stmt, Datum *values, const char *nulls,
 							  bool read_only, bool *isnull);
 

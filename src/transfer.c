@@ -20,6 +20,7 @@
 #include "args.h"
 #include "jsonb_buffers.h"
 #include "keystore.h"
+#include "lease.h"
 #include "path.h"
 #include "spi_plans.h"
 #include "tenant.h"
@@ -75,7 +76,7 @@ raise_bad_document(const char *member, const char *what)
 }
 
 /*
- * SQL function: session_import(doc jsonb, replace boolean) returns bigint
+ * SQL function: session_import(doc jsonb, replace boolean, lease_token bigint) returns bigint
  *
  * Returns the rows written (creds and keys).
  */
@@ -122,6 +123,7 @@ wa_session_import(PG_FUNCTION_ARGS)
 	}
 
 	wa_spi_connect(0);
+	wa_lease_fence_arg(fcinfo, 2, company_id);
 	rows = wa_load_company_state(company_id, creds, &set, replace);
 	wa_spi_finish();
 	PG_RETURN_INT64(rows);
@@ -227,6 +229,7 @@ import_creds_row(LegacyImport *imp, HeapTuple row, TupleDesc desc)
 	Jsonb	   *creds = DatumGetJsonbP(SPI_getbinval(row, desc, 2, &isnull));
 
 	wa_check_company_id(company_id);
+	wa_lease_fence(company_id, false, 0);	/* refuses a live lease */
 	if (!JB_ROOT_IS_OBJECT(creds))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -275,6 +278,7 @@ import_key_row(LegacyImport *imp, HeapTuple row, TupleDesc desc)
 	{
 		flush_company(imp);
 		wa_check_company_id(row_company);
+		wa_lease_fence(row_company, false, 0);	/* refuses a live lease */
 		strlcpy(imp->company_id, row_company, sizeof(imp->company_id));
 	}
 
@@ -343,6 +347,7 @@ wa_import_legacy(PG_FUNCTION_ARGS)
 										  ALLOCSET_DEFAULT_SIZES);
 
 	wa_spi_connect(0);
+	wa_lease_lock_all();
 	for_each_row(psprintf("SELECT a.company_id::pg_catalog.text, a.creds::pg_catalog.jsonb"
 						  " FROM %s a WHERE a.creds IS NOT NULL", auth_table),
 				 auth_table, &imp, import_creds_row);

@@ -17,8 +17,8 @@
 #define WA_QUOTE_MAX 80
 
 /* The value as it goes into a message: cut short when long. */
-static char *
-quote_for_message(const char *value, int len)
+char *
+wa_quote_for_message(const char *value, int len)
 {
 	if (len <= WA_QUOTE_MAX)
 		return pnstrdup(value, len);
@@ -60,7 +60,7 @@ wa_check_company_id(const char *company_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid company_id \"%s\"",
-						quote_for_message(company_id, len)),
+						wa_quote_for_message(company_id, len)),
 				 errdetail("A company_id is 1 to 50 characters among A-Z, a-z, 0-9, \"_\" and \"-\".")));
 }
 
@@ -76,7 +76,7 @@ wa_check_key_type(const char *key_type, int len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid key type \"%s\"",
-						quote_for_message(key_type, len)),
+						wa_quote_for_message(key_type, len)),
 				 errdetail("A key type is 1 to 64 characters among a-z, 0-9 and \"-\".")));
 }
 
@@ -88,6 +88,6 @@ wa_check_key_id(const char *key_id, int len)
 	if (chars < 1 || chars > 255)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid key id \"%s\"", quote_for_message(key_id, len)),
+				 errmsg("invalid key id \"%s\"", wa_quote_for_message(key_id, len)),
 				 errdetail("A key id is 1 to 255 characters; this one has %d.", chars)));
 }

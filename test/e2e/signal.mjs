@@ -24,19 +24,21 @@ async function repositoryFactory(major) {
 // An account on a Baileys auth state ({ state, saveCreds }: whatsapp_auth's
 // adapter, or Baileys' own useMultiFileAuthState), opened as a restarted
 // process would: keys behind Baileys' cache and transaction layers.
-export async function openState({ state, saveCreds }, baileys, major) {
+// close() is the adapter's, when it has one.
+export async function openState({ state, saveCreds, close }, baileys, major) {
   const keys = baileys.addTransactionCapability(
     baileys.makeCacheableSignalKeyStore(state.keys, silentLogger),
     silentLogger, { maxCommitRetries: 3, delayBetweenTriesMs: 10 })
   const auth = { creds: state.creds, keys }
   const makeRepository = await repositoryFactory(major)
   const repository = makeRepository(auth, silentLogger)
-  return { creds: state.creds, keys, saveCreds, repository }
+  return { creds: state.creds, keys, saveCreds, repository, close }
 }
 
-// An account whose creds and keys live in the database under `company`.
-export async function openAccount(pool, company, baileys, major) {
-  return openState(await useWhatsappAuthState(pool, company, baileys), baileys, major)
+// An account whose creds and keys live in the database under `company`;
+// options go to the adapter (e.g. { lease }).
+export async function openAccount(pool, company, baileys, major, options) {
+  return openState(await useWhatsappAuthState(pool, company, baileys, options), baileys, major)
 }
 
 // A fresh account as Baileys creates one: initAuthCreds() and pre-keys.

@@ -1,8 +1,9 @@
 // Baileys auth state in PostgreSQL through the whatsapp_auth extension:
 // a drop-in for useMultiFileAuthState, one SQL call per keys.get/keys.set.
 // `baileys` is the Baileys module in use (6.x or 7.x): its BufferJSON,
-// initAuthCreds and proto.  `retryForMs`: how long a call keeps retrying
-// while the database is away (0: never retry).
+// initAuthCreds and proto.  Options: `retryForMs`, how long a call keeps
+// retrying while the database is away (0: never retry); `lease`, one live
+// process per account (see accountLease below).
 
 // The extension returns every Buffer as {"type":"Buffer","data":"<base64>"}
 // and nothing else that needs reviving: one walk, cheaper than a reviver
@@ -54,7 +55,7 @@ export function primaryClient(Client, hosts) {
 }
 
 export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto },
-  { retryForMs = 60000 } = {}) {
+  { retryForMs = 60000, lease: leaseOptions } = {}) {
   const revive = (text) => reviveBuffers(JSON.parse(text))
   const serialize = (value) => JSON.stringify(value, BufferJSON.replacer)
   // Named: each pooled connection prepares a statement once, then only binds.
@@ -76,10 +77,14 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
             `${Date.now() - started} ms (${attempt} attempts, retryForMs ${retryForMs}): ${err.message}`,
           { cause: err }), { code: err.code })
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)))
+        await sleep(Math.min(pause, left))
       }
     }
   }
+  // A write: SELECT whatsapp_auth.fn($1, ...); with a lease, its token is
+  // one more argument.
+  const lease = leaseOptions ? await accountLease(query, companyId, leaseOptions) : null
+  const write = (fn, values) => lease ? lease.write(fn, values) : query(fn, callText(fn, values.length), values)
 
   // A failed read throws: never a silent fresh identity over a stored one.
   const { rows } = await query('creds_get', 'SELECT whatsapp_auth.creds_get($1)::text AS creds', [companyId])
@@ -119,16 +124,83 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
     // Baileys' own argument, {type: {id: value | null}}: one atomic call,
     // in the select list (in FROM it would cost a function scan more).
     async set(data) {
-      await query('keys_set', 'SELECT whatsapp_auth.keys_set($1, $2)', [companyId, serialize(data)])
+      await write('keys_set', [companyId, serialize(data)])
     },
     async clear() {
-      await query('keys_clear', 'SELECT whatsapp_auth.keys_clear($1)', [companyId])
+      await write('keys_clear', [companyId])
     },
   }
 
   const saveCreds = async () => {
-    await query('creds_set', 'SELECT whatsapp_auth.creds_set($1, $2)', [companyId, serialize(creds)])
+    await write('creds_set', [companyId, serialize(creds)])
   }
 
-  return { state: { creds, keys }, saveCreds }
+  if (!lease) return { state: { creds, keys }, saveCreds }
+  return { state: { creds, keys }, saveCreds, close: lease.close, lease: lease.info }
+}
+
+// Leases: one live process per account (README, "Leases").
+const LEASE_LOST = '55006'      // a write or renew the lease refuses
+const LEASE_HELD = '55P03'      // lease_acquire while another holder's lease is live
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const callText = (fn, n) =>
+  `SELECT whatsapp_auth.${fn}(${Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ')})`
+
+// { holder, ttl = 30 (seconds), wait = 0 (ms to keep trying while another
+// holds it), onLeaseLost(error) }.  Acquires before the state is read;
+// renews every ttl/3; appends the token to every write; on the first
+// refusal calls onLeaseLost once and refuses every later write itself.
+async function accountLease(query, companyId, { holder, ttl = 30, wait = 0, onLeaseLost = () => {} }) {
+  if (typeof holder !== 'string' || holder === '') throw new TypeError('lease.holder must name this process')
+  const interval = `${ttl} seconds`
+  const giveUpAt = Date.now() + wait
+  let token
+  for (;;) {
+    try {
+      const { rows } = await query('lease_acquire',
+        'SELECT whatsapp_auth.lease_acquire($1, $2, $3::interval) AS token', [companyId, holder, interval])
+      token = rows[0].token
+      break
+    } catch (err) {
+      if (err.code !== LEASE_HELD || Date.now() >= giveUpAt) throw err
+      await sleep(Math.min(250, ttl * 250, Math.max(giveUpAt - Date.now(), 0)))
+    }
+  }
+
+  let lost = null
+  const loseLease = (err) => {
+    if (lost) return
+    lost = err
+    clearInterval(renewer)
+    onLeaseLost(err)
+  }
+  const renewer = setInterval(async () => {
+    try {
+      await query('lease_renew', 'SELECT whatsapp_auth.lease_renew($1, $2, $3::interval)', [companyId, token, interval])
+    } catch (err) {
+      // Another failure (the network) is retried at the next turn: the
+      // database refuses the token's writes if someone took over meanwhile.
+      if (err.code === LEASE_LOST) loseLease(err)
+    }
+  }, ttl * 1000 / 3)
+  renewer.unref()
+
+  return {
+    info: { holder, token },
+    // Never a write with a token known to be stale.
+    async write(fn, values) {
+      if (lost) throw new Error(`whatsapp_auth: the lease of ${companyId} was lost (${lost.message}); write refused`)
+      try {
+        return await query(`${fn}_leased`, callText(fn, values.length + 1), [...values, token])
+      } catch (err) {
+        if (err.code === LEASE_LOST) loseLease(err)
+        throw err
+      }
+    },
+    async close() {
+      clearInterval(renewer)
+      if (!lost) await query('lease_release', 'SELECT whatsapp_auth.lease_release($1, $2)', [companyId, token])
+      lost ??= new Error('closed')
+    },
+  }
 }

@@ -1,7 +1,8 @@
 -- Schema of the key store: domain, tables, columns, keys, indexes, the
--- shipped TTL policy, pg_dump registration, and the key_ttl trigger.
+-- shipped TTL policy, pg_dump registration, the key_ttl trigger, and the
+-- leases table.
 BEGIN;
-SELECT plan(41);
+SELECT plan(51);
 
 SELECT has_schema('whatsapp_auth', 'schema whatsapp_auth');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'whatsapp_auth'), false,
@@ -12,7 +13,7 @@ SELECT domain_type_is('whatsapp_auth', 'company_id', 'text', 'company_id is text
 SELECT throws_ok($$SELECT 'bad id'::whatsapp_auth.company_id$$, '23514', NULL,
   'the company_id domain refuses a space');
 
-SELECT tables_are('whatsapp_auth', ARRAY['creds', 'keys', 'key_ttl', 'purge_log'], 'the tables');
+SELECT tables_are('whatsapp_auth', ARRAY['creds', 'keys', 'key_ttl', 'purge_log', 'leases'], 'the tables');
 
 SELECT columns_are('whatsapp_auth', 'creds', ARRAY['company_id', 'creds', 'created_at', 'updated_at'], 'creds columns');
 SELECT col_is_pk('whatsapp_auth', 'creds', 'company_id', 'creds keyed by company_id');
@@ -54,7 +55,7 @@ SELECT results_eq(
 SELECT is((SELECT array_agg(c::regclass::text ORDER BY c::regclass::text) FROM pg_extension e, unnest(e.extconfig) c
            WHERE e.extname = 'whatsapp_auth'),
   ARRAY['whatsapp_auth.creds', 'whatsapp_auth.key_ttl', 'whatsapp_auth.keys',
-        'whatsapp_auth.purge_log', 'whatsapp_auth.purge_log_id_seq'],
+        'whatsapp_auth.leases', 'whatsapp_auth.purge_log', 'whatsapp_auth.purge_log_id_seq'],
   'user data registered with pg_extension_config_dump');
 SELECT is((SELECT extcondition[array_position(extconfig, 'whatsapp_auth.key_ttl'::regclass::oid)]
            FROM pg_extension WHERE extname = 'whatsapp_auth'),
@@ -62,6 +63,23 @@ SELECT is((SELECT extcondition[array_position(extconfig, 'whatsapp_auth.key_ttl'
 SELECT is((SELECT extcondition[array_position(extconfig, 'whatsapp_auth.keys'::regclass::oid)]
            FROM pg_extension WHERE extname = 'whatsapp_auth'),
   '', 'pg_dump keeps every key');
+SELECT is((SELECT extcondition[array_position(extconfig, 'whatsapp_auth.leases'::regclass::oid)]
+           FROM pg_extension WHERE extname = 'whatsapp_auth'),
+  '', 'pg_dump keeps every lease row (the tokens'' high-water marks)');
+
+-- leases: one row per company that ever had a lease
+SELECT columns_are('whatsapp_auth', 'leases',
+  ARRAY['company_id', 'holder', 'lease_token', 'acquired_at', 'expires_at', 'released_at'], 'leases columns');
+SELECT col_is_pk('whatsapp_auth', 'leases', 'company_id', 'leases keyed by company_id');
+SELECT col_type_is('whatsapp_auth', 'leases', 'company_id', 'whatsapp_auth.company_id', 'leases.company_id uses the domain');
+SELECT col_type_is('whatsapp_auth', 'leases', 'lease_token', 'bigint', 'lease_token is bigint');
+SELECT col_not_null('whatsapp_auth', 'leases', 'lease_token', 'lease_token NOT NULL');
+SELECT col_not_null('whatsapp_auth', 'leases', 'expires_at', 'expires_at NOT NULL');
+SELECT col_is_null('whatsapp_auth', 'leases', 'released_at', 'released_at NULL while held');
+SELECT throws_ok($$INSERT INTO whatsapp_auth.leases VALUES ('tap', '', 1, now(), now())$$, '23514', NULL,
+  'the table refuses an empty holder');
+SELECT throws_ok($$INSERT INTO whatsapp_auth.leases VALUES ('tap', 'h', 0, now(), now())$$, '23514', NULL,
+  'the table refuses a token below 1');
 
 -- key_ttl: an edit makes a row the user's; a user row replaces the shipped one
 UPDATE whatsapp_auth.key_ttl SET ttl = '30 days' WHERE key_type = 'session';

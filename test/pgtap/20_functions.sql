@@ -1,22 +1,26 @@
--- Every key-store and Buffer function: signature, return type, volatility,
+-- Every key-store, lease and Buffer function: signature, return type, volatility,
 -- strictness, parallel safety, SECURITY INVOKER, comment; and the
 -- behaviour Baileys relies on.
 BEGIN;
-SELECT plan(123);
+SELECT plan(147);
 
 CREATE TEMP TABLE fn (name text, args text[], rettype text, vol text, strict boolean, par "char");
 INSERT INTO fn VALUES
   ('creds_get',         '{text}',                      'jsonb',   'stable',    true,  's'),
-  ('creds_set',         '{text,jsonb}',                'void',    'volatile',  false, 'u'),
+  ('creds_set',         '{text,jsonb,bigint}',         'void',    'volatile',  false, 'u'),
   ('keys_get',          '{text,text,text[]}',          'jsonb',   'stable',    true,  's'),
-  ('keys_set',          '{text,jsonb}',                'record',  'volatile',  false, 'u'),
-  ('keys_upsert',       '{text,text,text[],jsonb[]}',  'integer', 'volatile',  false, 'u'),
-  ('keys_delete',       '{text,text,text[]}',          'integer', 'volatile',  false, 'u'),
-  ('keys_clear',        '{text}',                      'bigint',  'volatile',  false, 'u'),
-  ('session_remove',    '{text}',                      'bigint',  'volatile',  false, 'u'),
+  ('keys_set',          '{text,jsonb,bigint}',         'record',  'volatile',  false, 'u'),
+  ('keys_upsert',       '{text,text,text[],jsonb[],bigint}', 'integer', 'volatile', false, 'u'),
+  ('keys_delete',       '{text,text,text[],bigint}',   'integer', 'volatile',  false, 'u'),
+  ('keys_clear',        '{text,bigint}',               'bigint',  'volatile',  false, 'u'),
+  ('session_remove',    '{text,bigint}',               'bigint',  'volatile',  false, 'u'),
+  ('lease_acquire',     '{text,text,interval}',        'bigint',  'volatile',  false, 'u'),
+  ('lease_renew',       '{text,bigint,interval}',      'timestamp with time zone', 'volatile', false, 'u'),
+  ('lease_release',     '{text,bigint}',               'boolean', 'volatile',  false, 'u'),
+  ('lease_status',      '{text}',                      'jsonb',   'stable',    true,  's'),
   ('keys_page',         '{text,text,text,integer,boolean}', 'setof record', 'stable', false, 's'),
-  ('session_import_files', '{text,jsonb,boolean}',       'bigint',  'volatile',  false, 'u'),
   ('session_export_files', '{text}',                     'setof record', 'stable', true, 's'),
+  ('session_import_files', '{text,jsonb,boolean,bigint}', 'bigint',  'volatile',  false, 'u'),
   ('key_ttl',           '{text}',                      'interval','stable',    true,  's'),
   ('buffer_decode',     '{jsonb}',                     'bytea',   'immutable', true,  's'),
   ('buffer_encode',     '{bytea}',                     'jsonb',   'immutable', true,  's'),

@@ -1,13 +1,15 @@
 -- Nothing is usable by PUBLIC after CREATE EXTENSION: no privilege on the
 -- schema, any table, sequence or routine; a role without grants gets 42501
 -- from every function; the README's application grants are enough to run
--- the key store, and its operations grants to monitor and purge.
+-- the key store, and its operations grants to monitor and purge; the
+-- lease grants to hold a lease and write with its token, and the fence of
+-- a write needs no privilege on leases (roles granted before 1.2 work).
 BEGIN;
-SELECT plan(75);
+SELECT plan(93);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
-FROM unnest(ARRAY['creds', 'keys', 'key_ttl', 'purge_log']) t;
+FROM unnest(ARRAY['creds', 'keys', 'key_ttl', 'purge_log', 'leases']) t;
 SELECT sequence_privs_are('whatsapp_auth', 'purge_log_id_seq', 'public', ARRAY[]::text[],
   'PUBLIC has no privilege on the purge_log sequence');
 SELECT is((SELECT count(*)::int FROM pg_proc p
@@ -40,10 +42,10 @@ GRANT USAGE ON SCHEMA whatsapp_auth TO wa_tap_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON whatsapp_auth.creds, whatsapp_auth.keys TO wa_tap_app;
 GRANT SELECT ON whatsapp_auth.key_ttl TO wa_tap_app;
 GRANT EXECUTE ON FUNCTION
-  whatsapp_auth.creds_get(text), whatsapp_auth.creds_set(text, jsonb),
-  whatsapp_auth.keys_get(text, text, text[]), whatsapp_auth.keys_set(text, jsonb),
-  whatsapp_auth.keys_upsert(text, text, text[], jsonb[]), whatsapp_auth.keys_delete(text, text, text[]),
-  whatsapp_auth.keys_clear(text), whatsapp_auth.session_remove(text), whatsapp_auth.key_ttl(text),
+  whatsapp_auth.creds_get(text), whatsapp_auth.creds_set(text, jsonb, bigint),
+  whatsapp_auth.keys_get(text, text, text[]), whatsapp_auth.keys_set(text, jsonb, bigint),
+  whatsapp_auth.keys_upsert(text, text, text[], jsonb[], bigint), whatsapp_auth.keys_delete(text, text, text[], bigint),
+  whatsapp_auth.keys_clear(text, bigint), whatsapp_auth.session_remove(text, bigint), whatsapp_auth.key_ttl(text),
   whatsapp_auth.keys_page(text, text, text, integer, boolean)
   TO wa_tap_app;
 
@@ -75,7 +77,12 @@ SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(AR
   $$SELECT whatsapp_auth.import_legacy('pg_class', 'pg_class')$$,
   $$SELECT * FROM whatsapp_auth.stats$$,
   $$SELECT whatsapp_auth.stats_reset()$$,
-  $$SELECT * FROM whatsapp_auth.keys$$
+  $$SELECT whatsapp_auth.lease_acquire('a', 'h')$$,
+  $$SELECT whatsapp_auth.lease_renew('a', 1)$$,
+  $$SELECT whatsapp_auth.lease_release('a', 1)$$,
+  $$SELECT whatsapp_auth.lease_status('a')$$,
+  $$SELECT * FROM whatsapp_auth.keys$$,
+  $$SELECT * FROM whatsapp_auth.leases$$
 ]) call;
 RESET ROLE;
 
@@ -83,6 +90,32 @@ SET LOCAL ROLE wa_tap_app;
 SELECT lives_ok($$SELECT whatsapp_auth.creds_set('tap_app', '{}'); SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{}}}')$$,
   'the application grants are enough to write');
 SELECT is(whatsapp_auth.keys_get('tap_app', 'session', '{1.0}'), '{"1.0":{}}'::jsonb, 'and to read');
+SELECT throws_ok($$SELECT whatsapp_auth.lease_acquire('tap_app', 'pod-1')$$, '42501', NULL,
+  'but not to take a lease');
+RESET ROLE;
+
+-- The README's lease grants: the adapter's lease option.
+GRANT SELECT, INSERT, UPDATE ON whatsapp_auth.leases TO wa_tap_app;
+GRANT EXECUTE ON FUNCTION whatsapp_auth.lease_acquire(text, text, interval),
+  whatsapp_auth.lease_renew(text, bigint, interval), whatsapp_auth.lease_release(text, bigint),
+  whatsapp_auth.lease_status(text) TO wa_tap_app;
+SET LOCAL ROLE wa_tap_app;
+SELECT is(whatsapp_auth.lease_acquire('tap_app', 'pod-1'), 1::bigint, 'the lease grants are enough to take a lease');
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{"v":1}}}', 1);
+                  SELECT whatsapp_auth.creds_set('tap_app', '{}', 1)$$, 'to write with its token');
+SELECT lives_ok($$SELECT whatsapp_auth.lease_renew('tap_app', 1)$$, 'to renew it');
+SELECT is(whatsapp_auth.lease_status('tap_app')->>'holder', 'pod-1', 'to read its status');
+RESET ROLE;
+REVOKE ALL ON whatsapp_auth.leases FROM wa_tap_app;
+SET LOCAL ROLE wa_tap_app;
+SELECT throws_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{"v":2}}}')$$, '55006', NULL,
+  'the fence binds a role without privileges on leases');
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{"v":1}}}', 1)$$,
+  'and admits its token');
+RESET ROLE;
+GRANT SELECT, INSERT, UPDATE ON whatsapp_auth.leases TO wa_tap_app;
+SET LOCAL ROLE wa_tap_app;
+SELECT is(whatsapp_auth.lease_release('tap_app', 1), true, 'the lease grants are enough to release it');
 RESET ROLE;
 
 -- Writes read key_ttl directly, not through SQL, with the same checks a

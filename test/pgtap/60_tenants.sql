@@ -2,7 +2,7 @@
 -- read, write, delete nor probe tenant B's rows, by function or by table;
 -- empty or unset means the role's normal access.
 BEGIN;
-SELECT plan(48);
+SELECT plan(60);
 
 SELECT is((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'whatsapp_auth.creds'::regclass),
   true, 'row level security enabled and forced on creds');
@@ -10,7 +10,11 @@ SELECT is((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid
   true, 'row level security enabled and forced on keys');
 SELECT policies_are('whatsapp_auth', 'keys', ARRAY['pinned_company'], 'keys has the pinning policy alone');
 SELECT policies_are('whatsapp_auth', 'creds', ARRAY['pinned_company'], 'creds has the pinning policy alone');
+SELECT is((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'whatsapp_auth.leases'::regclass),
+  true, 'row level security enabled and forced on leases');
+SELECT policies_are('whatsapp_auth', 'leases', ARRAY['pinned_company'], 'leases has the pinning policy alone');
 
+SELECT whatsapp_auth.lease_acquire('tenant_b', 'b-pod'), whatsapp_auth.lease_release('tenant_b', 1);
 SELECT whatsapp_auth.creds_set(c, '{"me":{"id":"1@s.whatsapp.net"}}'),
        whatsapp_auth.keys_set(c, '{"session":{"1.0":{"v":1},"2.0":{"v":2}},"pre-key":{"1":{"p":1}}}')
   FROM unnest(ARRAY['tenant_a', 'tenant_b']) c;
@@ -25,6 +29,7 @@ CREATE ROLE wa_tap_tenant;
 GRANT USAGE ON SCHEMA whatsapp_auth TO wa_tap_tenant;
 GRANT SELECT, INSERT, UPDATE, DELETE ON whatsapp_auth.creds, whatsapp_auth.keys TO wa_tap_tenant;
 GRANT SELECT ON whatsapp_auth.key_ttl, whatsapp_auth.purge_log TO wa_tap_tenant;
+GRANT SELECT, INSERT, UPDATE ON whatsapp_auth.leases TO wa_tap_tenant;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA whatsapp_auth TO wa_tap_tenant;
 GRANT EXECUTE ON PROCEDURE whatsapp_auth.purge(interval, integer, bigint) TO wa_tap_tenant;
 CREATE TABLE legacy_auth (company_id text, creds jsonb);
@@ -63,7 +68,11 @@ SELECT throws_ok(call, '42501', 'company "tenant_b" is not the company this sess
   $$SELECT whatsapp_auth.session_remove('tenant_b')$$,
   $$SELECT whatsapp_auth.session_export('tenant_b')$$,
   $$SELECT whatsapp_auth.session_import('{"company_id":"tenant_b","creds":{},"keys":{}}', true)$$,
-  $$SELECT whatsapp_auth.health('tenant_b')$$
+  $$SELECT whatsapp_auth.health('tenant_b')$$,
+  $$SELECT whatsapp_auth.lease_acquire('tenant_b', 'a-pod')$$,
+  $$SELECT whatsapp_auth.lease_renew('tenant_b', 1)$$,
+  $$SELECT whatsapp_auth.lease_release('tenant_b', 1)$$,
+  $$SELECT whatsapp_auth.lease_status('tenant_b')$$
 ]) call;
 -- Probing: a company that does not exist gets the same answer.
 SELECT throws_ok($$SELECT whatsapp_auth.keys_get('tenant_z', 'session', '{1.0}')$$, '42501',
@@ -83,6 +92,13 @@ SELECT is((SELECT count(*)::int FROM whatsapp_auth.keys), 4, 'the keys table sho
 SELECT is((SELECT count(*)::int FROM whatsapp_auth.keys WHERE company_id = 'tenant_b'), 0, 'B''s keys are invisible');
 SELECT is((SELECT count(*)::int FROM whatsapp_auth.creds), 1, 'the creds table shows A''s row alone');
 SELECT is((SELECT count(*)::int FROM whatsapp_auth.creds WHERE company_id = 'tenant_b'), 0, 'B''s creds are invisible');
+SELECT is((SELECT count(*)::int FROM whatsapp_auth.leases WHERE company_id = 'tenant_b'), 0, 'B''s lease is invisible');
+SELECT lives_ok($$UPDATE whatsapp_auth.leases SET lease_token = 1 WHERE company_id = 'tenant_b'$$,
+  'an UPDATE of B''s lease runs...');
+SELECT throws_ok($$INSERT INTO whatsapp_auth.leases VALUES ('tenant_b', 'a-pod', 9, now(), now() + interval '1 minute')$$,
+  '42501', NULL, 'inserting a lease for B is refused');
+SELECT is(whatsapp_auth.lease_acquire('tenant_a', 'a-pod'), 1::bigint, 'A takes its own lease');
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set('tenant_a', '{"session":{"3.0":{"v":3}}}', 1)$$, 'and writes with its token');
 SELECT lives_ok($$UPDATE whatsapp_auth.keys SET value = '{"stolen":true}' WHERE company_id = 'tenant_b'$$,
   'an UPDATE of B''s keys runs...');
 SELECT lives_ok($$DELETE FROM whatsapp_auth.keys WHERE company_id = 'tenant_b'$$, 'a DELETE of B''s keys runs...');
@@ -111,6 +127,8 @@ SELECT is((SELECT md5(string_agg(format('%s|%s|%s|%s', key_type, key_id, value, 
           (SELECT keys FROM b_before), 'every key of B is as it was');
 SELECT is((SELECT md5(creds::text) FROM whatsapp_auth.creds WHERE company_id = 'tenant_b'),
           (SELECT creds FROM b_before), 'the creds of B are as they were');
+SELECT is((SELECT format('%s/%s', holder, lease_token) FROM whatsapp_auth.leases WHERE company_id = 'tenant_b'), 'b-pod/1',
+  'the lease of B is as it was');
 
 -- Pinning binds the functions for every role, superusers included; the
 -- policies bind every role without BYPASSRLS.
