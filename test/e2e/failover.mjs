@@ -11,9 +11,11 @@
 // sessions set up before the kill (both Baileys majors) go on, messages
 // decrypting both ways.  Prints the gap from the kill to the first
 // acknowledged call started after it, and which node took over.
-//   node failover.mjs   (HA_HOSTS=host:port,host:port; HA_KILL=pids to SIGKILL;
+//   node failover.mjs   (HA_HOSTS=host:port,host:port; HA_KILL=pids to SIGKILL,
+//   each with every process under it at the moment of the kill;
 //   FO_PREFIX names this run's companies)
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import pg from 'pg'
 import { MAJORS, loadBaileys } from './baileys.mjs'
 import { primaryClient, wentAway } from './use-whatsapp-auth-state.mjs'
@@ -96,8 +98,22 @@ while (log.length < COMPANIES * COUNT / 4) {
   await sleep(5)
 }
 
+// pid and every process under it now: the backends the replay's pool opened
+// after the test listed the node's processes are the node's too.
+function processTree(pid) {
+  let children = []
+  try {
+    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split(/\s+/).filter(Boolean).map(Number)
+  } catch { /* ps exits 1 when there are none */ }
+  return [pid, ...children.flatMap(processTree)]
+}
+// A machine that goes away takes all its processes: a backend left alive
+// after its postmaster could hold a client's connection forever.  (Not
+// frozen first: runuser stops itself when its child stops, and would then
+// never reap the killed keeper.)
 const killAt = Date.now()
-for (const pid of victims) process.kill(pid, 'SIGKILL')
+for (const pid of victims.flatMap(processTree)) process.kill(pid, 'SIGKILL')
 const ackedAtKill = { ...run.acked }
 const inFlightAtKill = run.inFlight.size
 
