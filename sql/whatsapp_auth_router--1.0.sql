@@ -93,9 +93,10 @@ BEGIN
 			MESSAGE = pg_catalog.format('no partition accepts new companies (company "%s")', company_id),
 			HINT = 'Insert a row into whatsapp_auth.partitions, or set accepts_new_companies for one.';
 	END IF;
+	-- OPERATOR() gives every operator the same precedence: parenthesised.
 	RETURN accepting[1 OPERATOR(pg_catalog.+)
-					 (pg_catalog.hashtext(company_id) OPERATOR(pg_catalog.&) 2147483647)
-					 OPERATOR(pg_catalog.%) pg_catalog.cardinality(accepting)];
+					 ((pg_catalog.hashtext(company_id) OPERATOR(pg_catalog.&) 2147483647)
+					  OPERATOR(pg_catalog.%) pg_catalog.cardinality(accepting))];
 END
 $$;
 COMMENT ON FUNCTION whatsapp_auth.new_company_partition(text) IS
