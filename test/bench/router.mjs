@@ -66,7 +66,7 @@ await router.query('SELECT whatsapp_auth.session_remove($1)', [company])
 await router.query('UPDATE whatsapp_auth.partitions SET accepts_new_companies = true')
 
 // health() of the fleet: the router's server lists 1, 2, then 4 partitions.
-const conninfo = (url) => { const u = new URL(url); return `host=${u.searchParams.get('host')} port=${u.searchParams.get('port')} dbname=${u.pathname.slice(1)}` }
+const conninfo = (url) => { const [, db, host, port] = url.match(/^postgresql:\/\/postgres@\/([^?]+)\?host=([^&]+)&port=(\d+)$/); return `host=${host} port=${port} dbname=${db}` }
 const setPartitions = async (n) => {
   const opts = partitionUrls.map((u, i) => i < n ? `ADD p${i} '${conninfo(u)}'` : null).filter(Boolean)
   const current = (await router.query(`SELECT o.option_name FROM pg_foreign_server s, pg_options_to_table(s.srvoptions) o
