@@ -625,6 +625,47 @@ AS $$
 	SELECT whatsapp_auth.session_remove(company_id);
 $$;
 
+-- Brings the target from the copy to the company's current state: creds
+-- when they changed, and one keys_set of the keys that changed (null for
+-- those gone), in one remote statement.  The creds are written in a
+-- subquery kept apart (OFFSET 0, volatile), and counted, so they cannot be
+-- optimised away.
+CREATE FUNCTION whatsapp_auth.partition_catch_up(on_partition integer, company_id text, creds jsonb, changed_keys jsonb)
+RETURNS bigint
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON on_partition;
+	SELECT ((s.r).upserted OPERATOR(pg_catalog.+) (s.r).deleted OPERATOR(pg_catalog.+) s.c)::bigint
+	  FROM (SELECT whatsapp_auth.keys_set(company_id, changed_keys) AS r,
+				   CASE WHEN creds IS NULL THEN 0
+						ELSE pg_catalog.length(whatsapp_auth.creds_set(company_id, creds)::text) OPERATOR(pg_catalog.+) 1 END AS c
+			OFFSET 0) AS s;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_catch_up(integer, text, jsonb, jsonb) IS
+	'PL/Proxy: creds (unless NULL) and changed keys written on the given partition in one statement (internal, move_company)';
+
+-- {type: {id: value, or null when gone}} of the keys that differ between
+-- two session_export documents.
+CREATE FUNCTION whatsapp_auth.keys_changed(before jsonb, after jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$SELECT COALESCE(pg_catalog.jsonb_object_agg(d.key_type, d.ids), '{}')
+	  FROM (SELECT c.key_type, pg_catalog.jsonb_object_agg(c.key_id, c.value) AS ids
+			  FROM (SELECT COALESCE(a.key_type, b.key_type) AS key_type, COALESCE(a.key_id, b.key_id) AS key_id, a.value
+					  FROM (SELECT t.key AS key_type, i.key AS key_id, i.value
+							  FROM pg_catalog.jsonb_each($2 OPERATOR(pg_catalog.->) 'keys') t,
+								   pg_catalog.jsonb_each(t.value) i) a
+					  FULL JOIN
+						   (SELECT t.key AS key_type, i.key AS key_id, i.value
+							  FROM pg_catalog.jsonb_each($1 OPERATOR(pg_catalog.->) 'keys') t,
+								   pg_catalog.jsonb_each(t.value) i) b
+						ON a.key_type OPERATOR(pg_catalog.=) b.key_type AND a.key_id OPERATOR(pg_catalog.=) b.key_id
+					 WHERE a.value IS DISTINCT FROM b.value) c
+			 GROUP BY c.key_type) d$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_changed(jsonb, jsonb) IS
+	'The keys_set argument that turns the keys of one session_export document into those of another (null for keys gone)';
+
 -- Three transactions, so a procedure: copy while clients keep working; the
 -- switch (calls of the company wait on its lock while the copy is brought up
 -- to date and the route changes); then the removal from the source.  An
@@ -641,6 +682,7 @@ DECLARE
 	company text := move_company.company_id;
 	source integer;
 	leftover integer;
+	copied jsonb;
 	doc jsonb;
 	locked_at timestamptz;
 BEGIN
@@ -679,8 +721,8 @@ BEGIN
 	END IF;
 
 	-- 1. Copy while the company keeps working on the source.
-	doc := whatsapp_auth.partition_export(source, company);
-	PERFORM whatsapp_auth.partition_replace(to_partition, company, doc);
+	copied := whatsapp_auth.partition_export(source, company);
+	PERFORM whatsapp_auth.partition_replace(to_partition, company, copied);
 	COMMIT;
 
 	-- 2. Switch: no call of the company runs until this commits.
@@ -694,8 +736,24 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '55000',
 			MESSAGE = pg_catalog.format('company "%s" left partition %s during the move (another move_company?)', company, source);
 	END IF;
+	-- What changed since the copy goes over; only when the copy cannot be
+	-- caught up (nothing copied, or creds gone) the whole state again.
 	doc := whatsapp_auth.partition_export(source, company);
-	rows_moved := whatsapp_auth.partition_replace(to_partition, company, doc);
+	IF copied IS NULL OR doc IS NULL
+	   OR pg_catalog.jsonb_typeof(doc OPERATOR(pg_catalog.->) 'creds') IS DISTINCT FROM
+		  pg_catalog.jsonb_typeof(copied OPERATOR(pg_catalog.->) 'creds') THEN
+		PERFORM whatsapp_auth.partition_replace(to_partition, company, doc);
+	ELSE
+		PERFORM whatsapp_auth.partition_catch_up(to_partition, company,
+			CASE WHEN doc OPERATOR(pg_catalog.->) 'creds' IS DISTINCT FROM copied OPERATOR(pg_catalog.->) 'creds'
+				 THEN doc OPERATOR(pg_catalog.->) 'creds' END,
+			whatsapp_auth.keys_changed(copied, doc));
+	END IF;
+	-- rows moved: the creds row and the keys
+	SELECT COALESCE((pg_catalog.jsonb_typeof(doc OPERATOR(pg_catalog.->) 'creds') OPERATOR(pg_catalog.=) 'object')::integer, 0)
+		   OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_each(doc OPERATOR(pg_catalog.->) 'keys') t,
+									  pg_catalog.jsonb_each(t.value) i)
+	  INTO rows_moved;
 	UPDATE whatsapp_auth.directory d
 	   SET partition = to_partition, previous_partition = source, moved_at = pg_catalog.now()
 	 WHERE d.company_id OPERATOR(pg_catalog.=) (company COLLATE "C");
