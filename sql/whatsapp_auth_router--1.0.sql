@@ -103,7 +103,10 @@ COMMENT ON FUNCTION whatsapp_auth.new_company_partition(text) IS
 	'The partition a new company is assigned to: hashtext(company_id) over the partitions that accept new companies, in order';
 
 -- A malformed or NULL company goes to partition 0, which answers with the
--- store's own error (22023, 22004) or NULL, as a direct call would.
+-- store's own error (22023, 22004) or NULL, as a direct call would.  The
+-- routing functions are SECURITY DEFINER (search_path pinned) so that the
+-- application routes and assigns companies without any privilege on the
+-- directory, which would let it point a company anywhere.
 CREATE FUNCTION whatsapp_auth.read_route(company_id text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
