@@ -675,8 +675,11 @@ COMMENT ON FUNCTION whatsapp_auth.keys_changed(jsonb, jsonb) IS
 -- interruption before the switch commits leaves the route, so the source,
 -- as it was; after, the directory keeps previous_partition and the next
 -- call finishes the removal.  No SET search_path: a procedure with one
--- cannot commit; every reference is qualified instead.  The leases of the store's 1.2 move in the
--- switch, under the same lock (session_export carries no lease).
+-- cannot commit; every reference is qualified instead.
+-- 1.2: the company's lease (its row and token counter, which session_export
+-- does not carry) moves in the switch, under the same lock, and the writes
+-- of the move (catch-up, removal from the source) carry its current token,
+-- or fencing refuses them while the lease is live.
 CREATE PROCEDURE whatsapp_auth.move_company(company_id text, to_partition integer,
 											INOUT rows_moved bigint DEFAULT NULL)
 LANGUAGE plpgsql
