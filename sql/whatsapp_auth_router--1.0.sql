@@ -181,10 +181,10 @@ COMMENT ON FUNCTION whatsapp_auth.import_route(jsonb) IS
 -- the pin must hold where the rows are.  They are VOLATILE, as PL/Proxy
 -- requires, and CALLED ON NULL INPUT: NULLs travel to the partition, whose
 -- STRICT readers answer NULL and whose writers raise 22004, as directly.
---
--- The 1.2 catalog of the store (leases, folder import/export, a trailing
--- lease_token bigint DEFAULT NULL on every writer) goes in the marked
--- places below, in the same pattern.
+-- The routes: read_route for what creates nothing (reads, deletes, lease
+-- renew, release and status), write_route for what may be a company's
+-- first write (it assigns the partition), import_route for session_import.
+-- A lease_token travels like any argument; the partition's fence decides.
 --
 
 CREATE FUNCTION whatsapp_auth.partition_creds_get(pin text, company_id text)
@@ -196,27 +196,32 @@ AS $$
 	SELECT whatsapp_auth.creds_get(company_id)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_creds_get(text, text) IS 'PL/Proxy call of creds_get with the pin (internal)';
 
 CREATE FUNCTION whatsapp_auth.creds_get(company_id text)
 RETURNS jsonb
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$SELECT whatsapp_auth.partition_creds_get(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
+COMMENT ON FUNCTION whatsapp_auth.creds_get(text) IS
+	'creds_get on the company''s partition';
 
--- 1.2: creds_set(company_id text, creds jsonb, lease_token bigint DEFAULT NULL)
-CREATE FUNCTION whatsapp_auth.partition_creds_set(pin text, company_id text, creds jsonb)
+CREATE FUNCTION whatsapp_auth.partition_creds_set(pin text, company_id text, creds jsonb, lease_token bigint)
 RETURNS void
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.creds_set(company_id, creds)
+	SELECT whatsapp_auth.creds_set(company_id, creds, lease_token)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_creds_set(text, text, jsonb, bigint) IS 'PL/Proxy call of creds_set with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.creds_set(company_id text, creds jsonb)
+CREATE FUNCTION whatsapp_auth.creds_set(company_id text, creds jsonb, lease_token bigint DEFAULT NULL)
 RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_creds_set(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
+AS $$SELECT whatsapp_auth.partition_creds_set(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+COMMENT ON FUNCTION whatsapp_auth.creds_set(text, jsonb, bigint) IS
+	'creds_set on the company''s partition (assigned on its first write)';
 
 CREATE FUNCTION whatsapp_auth.partition_keys_get(pin text, company_id text, key_type text, ids text[])
 RETURNS jsonb
@@ -227,17 +232,19 @@ AS $$
 	SELECT whatsapp_auth.keys_get(company_id, key_type, ids)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_keys_get(text, text, text, text[]) IS 'PL/Proxy call of keys_get with the pin (internal)';
 
 CREATE FUNCTION whatsapp_auth.keys_get(company_id text, key_type text, ids text[])
 RETURNS jsonb
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$SELECT whatsapp_auth.partition_keys_get(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_get(text, text, text[]) IS
+	'keys_get on the company''s partition';
 
--- 1.2: keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL, OUT ..)
 -- keys_set's record is taken apart once, in a subquery that is not
 -- flattened, so the store is called once per call (`(f()).*` would call it
 -- once per column).
-CREATE FUNCTION whatsapp_auth.partition_keys_set(pin text, company_id text, data jsonb,
+CREATE FUNCTION whatsapp_auth.partition_keys_set(pin text, company_id text, data jsonb, lease_token bigint,
 												 OUT upserted integer, OUT deleted integer)
 RETURNS record
 LANGUAGE plproxy VOLATILE
@@ -245,81 +252,119 @@ AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
 	SELECT (s.r).upserted AS upserted, (s.r).deleted AS deleted
-	  FROM (SELECT whatsapp_auth.keys_set(company_id, data) AS r
+	  FROM (SELECT whatsapp_auth.keys_set(company_id, data, lease_token) AS r
 			  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned
 			OFFSET 0) AS s;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_keys_set(text, text, jsonb, bigint) IS 'PL/Proxy call of keys_set with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.keys_set(company_id text, data jsonb,
+CREATE FUNCTION whatsapp_auth.keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL,
 									   OUT upserted integer, OUT deleted integer)
 RETURNS record
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT * FROM whatsapp_auth.partition_keys_set(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
+AS $$SELECT * FROM whatsapp_auth.partition_keys_set(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_set(text, jsonb, bigint) IS
+	'keys_set on the company''s partition (assigned on its first write)';
 
--- 1.2: keys_upsert(company_id, key_type, ids, vals, lease_token bigint DEFAULT NULL)
-CREATE FUNCTION whatsapp_auth.partition_keys_upsert(pin text, company_id text, key_type text, ids text[], vals jsonb[])
+CREATE FUNCTION whatsapp_auth.partition_keys_upsert(pin text, company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint)
 RETURNS integer
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.keys_upsert(company_id, key_type, ids, vals)
+	SELECT whatsapp_auth.keys_upsert(company_id, key_type, ids, vals, lease_token)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_keys_upsert(text, text, text, text[], jsonb[], bigint) IS 'PL/Proxy call of keys_upsert with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.keys_upsert(company_id text, key_type text, ids text[], vals jsonb[])
+CREATE FUNCTION whatsapp_auth.keys_upsert(company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_upsert(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4)$$;
+AS $$SELECT whatsapp_auth.partition_keys_upsert(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4, $5)$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_upsert(text, text, text[], jsonb[], bigint) IS
+	'keys_upsert on the company''s partition (assigned on its first write)';
 
 -- Deletes route like reads: deleting from an unknown company assigns none.
--- 1.2: keys_delete(company_id, key_type, ids, lease_token bigint DEFAULT NULL)
-CREATE FUNCTION whatsapp_auth.partition_keys_delete(pin text, company_id text, key_type text, ids text[])
+CREATE FUNCTION whatsapp_auth.partition_keys_delete(pin text, company_id text, key_type text, ids text[], lease_token bigint)
 RETURNS integer
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.keys_delete(company_id, key_type, ids)
+	SELECT whatsapp_auth.keys_delete(company_id, key_type, ids, lease_token)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_keys_delete(text, text, text, text[], bigint) IS 'PL/Proxy call of keys_delete with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.keys_delete(company_id text, key_type text, ids text[])
+CREATE FUNCTION whatsapp_auth.keys_delete(company_id text, key_type text, ids text[], lease_token bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_delete(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+AS $$SELECT whatsapp_auth.partition_keys_delete(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4)$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_delete(text, text, text[], bigint) IS
+	'keys_delete on the company''s partition';
 
--- 1.2: keys_clear(company_id, lease_token bigint DEFAULT NULL)
-CREATE FUNCTION whatsapp_auth.partition_keys_clear(pin text, company_id text)
+CREATE FUNCTION whatsapp_auth.partition_keys_clear(pin text, company_id text, lease_token bigint)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.keys_clear(company_id)
+	SELECT whatsapp_auth.keys_clear(company_id, lease_token)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_keys_clear(text, text, bigint) IS 'PL/Proxy call of keys_clear with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.keys_clear(company_id text)
+CREATE FUNCTION whatsapp_auth.keys_clear(company_id text, lease_token bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_clear(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
+AS $$SELECT whatsapp_auth.partition_keys_clear(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_clear(text, bigint) IS
+	'keys_clear on the company''s partition';
 
--- 1.2: session_remove(company_id, lease_token bigint DEFAULT NULL)
-CREATE FUNCTION whatsapp_auth.partition_session_remove(pin text, company_id text)
+-- The set-returning functions call the store in the target list of a
+-- subquery over the pin (not flattened), so the pin is set before the
+-- store runs, and take its record apart outside.
+CREATE FUNCTION whatsapp_auth.partition_keys_page(pin text, company_id text, key_type text, after_id text,
+												  page_size integer, with_values boolean,
+												  OUT key_id text, OUT value jsonb)
+RETURNS SETOF record
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT (s.r).key_id AS key_id, (s.r).value AS value
+	  FROM (SELECT whatsapp_auth.keys_page(company_id, key_type, after_id, page_size, with_values) AS r
+			  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned
+			OFFSET 0) AS s;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_keys_page(text, text, text, text, integer, boolean) IS 'PL/Proxy call of keys_page with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.keys_page(company_id text, key_type text, after_id text DEFAULT NULL,
+										page_size integer DEFAULT 1000, with_values boolean DEFAULT true,
+										OUT key_id text, OUT value jsonb)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 1000
+AS $$SELECT * FROM whatsapp_auth.partition_keys_page(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4, $5)$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_page(text, text, text, integer, boolean) IS
+	'keys_page on the company''s partition';
+
+CREATE FUNCTION whatsapp_auth.partition_session_remove(pin text, company_id text, lease_token bigint)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.session_remove(company_id)
+	SELECT whatsapp_auth.session_remove(company_id, lease_token)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_session_remove(text, text, bigint) IS 'PL/Proxy call of session_remove with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.session_remove(company_id text)
+CREATE FUNCTION whatsapp_auth.session_remove(company_id text, lease_token bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_session_remove(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
+AS $$SELECT whatsapp_auth.partition_session_remove(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
+COMMENT ON FUNCTION whatsapp_auth.session_remove(text, bigint) IS
+	'session_remove on the company''s partition (the directory keeps its entry)';
 
 CREATE FUNCTION whatsapp_auth.partition_session_export(pin text, company_id text)
 RETURNS jsonb
@@ -330,36 +375,163 @@ AS $$
 	SELECT whatsapp_auth.session_export(company_id)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_session_export(text, text) IS 'PL/Proxy call of session_export with the pin (internal)';
 
 CREATE FUNCTION whatsapp_auth.session_export(company_id text)
 RETURNS jsonb
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$SELECT whatsapp_auth.partition_session_export(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
+COMMENT ON FUNCTION whatsapp_auth.session_export(text) IS
+	'session_export on the company''s partition';
 
--- 1.2: session_import(doc, replace DEFAULT false, lease_token bigint DEFAULT NULL)
-CREATE FUNCTION whatsapp_auth.partition_session_import(pin text, doc jsonb, replace boolean)
+CREATE FUNCTION whatsapp_auth.partition_session_import(pin text, doc jsonb, replace boolean, lease_token bigint)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.import_route(doc);
-	SELECT whatsapp_auth.session_import(doc, replace)
+	SELECT whatsapp_auth.session_import(doc, replace, lease_token)
 	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
 $$;
+COMMENT ON FUNCTION whatsapp_auth.partition_session_import(text, jsonb, boolean, bigint) IS 'PL/Proxy call of session_import with the pin (internal)';
 
-CREATE FUNCTION whatsapp_auth.session_import(doc jsonb, replace boolean DEFAULT false)
+CREATE FUNCTION whatsapp_auth.session_import(doc jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_session_import(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
+AS $$SELECT whatsapp_auth.partition_session_import(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+COMMENT ON FUNCTION whatsapp_auth.session_import(jsonb, boolean, bigint) IS
+	'session_import on the partition of the document''s company (assigned on its first write)';
 
--- 1.2, in this pattern (read_route for reads, write_route for writers):
---   session_export_files(company_id) RETURNS TABLE(file_name text, content text)
---     (a SETOF record PL/Proxy function: RUN ON read_route(company_id);
---      SELECT f.file_name, f.content FROM pinned, whatsapp_auth.session_export_files(company_id) f
---      with the pinned subquery first and OFFSET 0, as in partition_keys_set)
---   session_import_files(company_id, files jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
---   lease_acquire(company_id, holder, ttl), lease_renew(company_id, lease_token, ttl),
---   lease_release(company_id, lease_token): write_route;  lease_status(company_id): read_route.
+CREATE FUNCTION whatsapp_auth.partition_session_export_files(pin text, company_id text,
+															 OUT file_name text, OUT content text)
+RETURNS SETOF record
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT (s.r).file_name AS file_name, (s.r).content AS content
+	  FROM (SELECT whatsapp_auth.session_export_files(company_id) AS r
+			  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned
+			OFFSET 0) AS s;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_session_export_files(text, text) IS 'PL/Proxy call of session_export_files with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.session_export_files(company_id text, OUT file_name text, OUT content text)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 1000
+AS $$SELECT * FROM whatsapp_auth.partition_session_export_files(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
+COMMENT ON FUNCTION whatsapp_auth.session_export_files(text) IS
+	'session_export_files on the company''s partition';
+
+CREATE FUNCTION whatsapp_auth.partition_session_import_files(pin text, company_id text, files jsonb, replace boolean, lease_token bigint)
+RETURNS bigint
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.write_route(company_id);
+	SELECT whatsapp_auth.session_import_files(company_id, files, replace, lease_token)
+	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_session_import_files(text, text, jsonb, boolean, bigint) IS 'PL/Proxy call of session_import_files with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.session_import_files(company_id text, files jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$SELECT whatsapp_auth.partition_session_import_files(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4)$$;
+COMMENT ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean, bigint) IS
+	'session_import_files on the company''s partition (assigned on its first write)';
+
+CREATE FUNCTION whatsapp_auth.partition_lease_acquire(pin text, company_id text, holder text, ttl interval)
+RETURNS bigint
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.write_route(company_id);
+	SELECT whatsapp_auth.lease_acquire(company_id, holder, ttl)
+	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_acquire(text, text, text, interval) IS 'PL/Proxy call of lease_acquire with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.lease_acquire(company_id text, holder text, ttl interval DEFAULT '30 seconds')
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$SELECT whatsapp_auth.partition_lease_acquire(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+COMMENT ON FUNCTION whatsapp_auth.lease_acquire(text, text, interval) IS
+	'lease_acquire on the company''s partition (assigned on its first call, so that its lease lives where its writes go)';
+
+-- Renew and release create nothing (an unknown company has no lease to
+-- renew or release): they route like reads and assign no partition.
+CREATE FUNCTION whatsapp_auth.partition_lease_renew(pin text, company_id text, lease_token bigint, ttl interval)
+RETURNS timestamptz
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT whatsapp_auth.lease_renew(company_id, lease_token, ttl)
+	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_renew(text, text, bigint, interval) IS 'PL/Proxy call of lease_renew with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.lease_renew(company_id text, lease_token bigint, ttl interval DEFAULT '30 seconds')
+RETURNS timestamptz
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$SELECT whatsapp_auth.partition_lease_renew(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+COMMENT ON FUNCTION whatsapp_auth.lease_renew(text, bigint, interval) IS
+	'lease_renew on the company''s partition';
+
+CREATE FUNCTION whatsapp_auth.partition_lease_release(pin text, company_id text, lease_token bigint)
+RETURNS boolean
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT whatsapp_auth.lease_release(company_id, lease_token)
+	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_release(text, text, bigint) IS 'PL/Proxy call of lease_release with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.lease_release(company_id text, lease_token bigint)
+RETURNS boolean
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$SELECT whatsapp_auth.partition_lease_release(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
+COMMENT ON FUNCTION whatsapp_auth.lease_release(text, bigint) IS
+	'lease_release on the company''s partition';
+
+CREATE FUNCTION whatsapp_auth.partition_lease_status(pin text, company_id text)
+RETURNS jsonb
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT whatsapp_auth.lease_status(company_id)
+	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_status(text, text) IS 'PL/Proxy call of lease_status with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.lease_status(company_id text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$SELECT whatsapp_auth.partition_lease_status(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
+COMMENT ON FUNCTION whatsapp_auth.lease_status(text) IS
+	'lease_status on the company''s partition';
+
+CREATE FUNCTION whatsapp_auth.partition_lease_adopt(pin text, company_id text, holder text, lease_token bigint, acquired_at timestamptz, expires_at timestamptz, released_at timestamptz)
+RETURNS bigint
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.write_route(company_id);
+	SELECT whatsapp_auth.lease_adopt(company_id, holder, lease_token, acquired_at, expires_at, released_at)
+	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_adopt(text, text, text, bigint, timestamptz, timestamptz, timestamptz) IS 'PL/Proxy call of lease_adopt with the pin (internal)';
+
+CREATE FUNCTION whatsapp_auth.lease_adopt(company_id text, holder text, lease_token bigint, acquired_at timestamptz, expires_at timestamptz, released_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$SELECT whatsapp_auth.partition_lease_adopt(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4, $5, $6)$$;
+COMMENT ON FUNCTION whatsapp_auth.lease_adopt(text, text, bigint, timestamptz, timestamptz, timestamptz) IS
+	'lease_adopt on the company''s partition (assigned on its first call)';
 
 --
 -- health: of one company on its partition; without one, every partition
@@ -606,46 +778,87 @@ AS $$
 	SELECT whatsapp_auth.session_export(company_id);
 $$;
 
+-- The writes of a move carry the token that passes the company's fence on
+-- that partition (write_token): NULL when it has no lease there.
+
 -- The company's state on that partition becomes exactly doc (nothing when
 -- doc is NULL), in one remote statement: what an earlier, interrupted move
 -- left there is replaced.
-CREATE FUNCTION whatsapp_auth.partition_replace(on_partition integer, company_id text, doc jsonb)
+CREATE FUNCTION whatsapp_auth.partition_replace(on_partition integer, company_id text, doc jsonb, token bigint)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON on_partition;
-	SELECT CASE WHEN doc IS NULL THEN 0 ELSE whatsapp_auth.session_import(doc, true) END
-	  FROM (SELECT whatsapp_auth.session_remove(company_id)) AS cleared;
+	SELECT CASE WHEN doc IS NULL THEN 0 ELSE whatsapp_auth.session_import(doc, true, token) END
+	  FROM (SELECT whatsapp_auth.session_remove(company_id, token)) AS cleared;
 $$;
 
-CREATE FUNCTION whatsapp_auth.partition_remove(on_partition integer, company_id text)
+CREATE FUNCTION whatsapp_auth.partition_remove(on_partition integer, company_id text, token bigint)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON on_partition;
-	SELECT whatsapp_auth.session_remove(company_id);
+	SELECT whatsapp_auth.session_remove(company_id, token);
 $$;
+
+CREATE FUNCTION whatsapp_auth.partition_lease_status(on_partition integer, company_id text)
+RETURNS jsonb
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON on_partition;
+	SELECT whatsapp_auth.lease_status(company_id);
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_status(integer, text) IS
+	'PL/Proxy: lease_status on the given partition (internal, move_company)';
+
+-- The lease as lease_status gave it on another partition.
+CREATE FUNCTION whatsapp_auth.partition_lease_adopt(on_partition integer, company_id text, status jsonb)
+RETURNS bigint
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON on_partition;
+	SELECT whatsapp_auth.lease_adopt(company_id, status OPERATOR(pg_catalog.->>) 'holder',
+									 (status OPERATOR(pg_catalog.->>) 'lease_token')::pg_catalog.int8,
+									 (status OPERATOR(pg_catalog.->>) 'acquired_at')::pg_catalog.timestamptz,
+									 (status OPERATOR(pg_catalog.->>) 'expires_at')::pg_catalog.timestamptz,
+									 (status OPERATOR(pg_catalog.->>) 'released_at')::pg_catalog.timestamptz);
+$$;
+COMMENT ON FUNCTION whatsapp_auth.partition_lease_adopt(integer, text, jsonb) IS
+	'PL/Proxy: lease_adopt of a lease_status document on the given partition; returns the token there (internal, move_company)';
+
+-- The fence lets a write through with the lease's token while it is not
+-- released (live or expired), and without one when no lease is live.
+CREATE FUNCTION whatsapp_auth.write_token(status jsonb)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$SELECT CASE WHEN $1 OPERATOR(pg_catalog.->>) 'released_at' IS NULL
+				 THEN ($1 OPERATOR(pg_catalog.->>) 'lease_token')::pg_catalog.int8 END$$;
+COMMENT ON FUNCTION whatsapp_auth.write_token(jsonb) IS
+	'The lease token a write of the company needs under this lease_status document: its token unless released, else NULL (internal, move_company)';
 
 -- Brings the target from the copy to the company's current state: creds
 -- when they changed, and one keys_set of the keys that changed (null for
 -- those gone), in one remote statement.  The creds are written in a
 -- subquery kept apart (OFFSET 0, volatile), and counted, so they cannot be
 -- optimised away.
-CREATE FUNCTION whatsapp_auth.partition_catch_up(on_partition integer, company_id text, creds jsonb, changed_keys jsonb)
+CREATE FUNCTION whatsapp_auth.partition_catch_up(on_partition integer, company_id text, creds jsonb, changed_keys jsonb,
+												  token bigint)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON on_partition;
 	SELECT ((s.r).upserted OPERATOR(pg_catalog.+) (s.r).deleted OPERATOR(pg_catalog.+) s.c)::bigint
-	  FROM (SELECT whatsapp_auth.keys_set(company_id, changed_keys) AS r,
+	  FROM (SELECT whatsapp_auth.keys_set(company_id, changed_keys, token) AS r,
 				   CASE WHEN creds IS NULL THEN 0
-						ELSE pg_catalog.length(whatsapp_auth.creds_set(company_id, creds)::text) OPERATOR(pg_catalog.+) 1 END AS c
+						ELSE pg_catalog.length(whatsapp_auth.creds_set(company_id, creds, token)::text) OPERATOR(pg_catalog.+) 1 END AS c
 			OFFSET 0) AS s;
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_catch_up(integer, text, jsonb, jsonb) IS
+COMMENT ON FUNCTION whatsapp_auth.partition_catch_up(integer, text, jsonb, jsonb, bigint) IS
 	'PL/Proxy: creds (unless NULL) and changed keys written on the given partition in one statement (internal, move_company)';
 
 -- {type: {id: value, or null when gone}} of the keys that differ between
@@ -676,10 +889,12 @@ COMMENT ON FUNCTION whatsapp_auth.keys_changed(jsonb, jsonb) IS
 -- as it was; after, the directory keeps previous_partition and the next
 -- call finishes the removal.  No SET search_path: a procedure with one
 -- cannot commit; every reference is qualified instead.
--- 1.2: the company's lease (its row and token counter, which session_export
--- does not carry) moves in the switch, under the same lock, and the writes
--- of the move (catch-up, removal from the source) carry its current token,
--- or fencing refuses them while the lease is live.
+-- The company's lease (holder, token, times: lease_status, which
+-- session_export does not carry) moves in the switch, under the same lock,
+-- before the catch-up: the target's token is then never lower than the
+-- source's, so the holder keeps writing with its token and an older one is
+-- refused there too.  Each write of the move carries the token that passes
+-- the fence where it writes, or a live lease would refuse it.
 CREATE PROCEDURE whatsapp_auth.move_company(company_id text, to_partition integer,
 											INOUT rows_moved bigint DEFAULT NULL)
 LANGUAGE plpgsql
@@ -690,6 +905,8 @@ DECLARE
 	leftover integer;
 	copied jsonb;
 	doc jsonb;
+	lease jsonb;
+	token bigint;
 	locked_at timestamptz;
 BEGIN
 	PERFORM whatsapp_auth.check_unpinned('move_company()');
@@ -717,7 +934,8 @@ BEGIN
 
 	-- A move that switched but did not finish: remove what it left behind.
 	IF leftover IS NOT NULL THEN
-		PERFORM whatsapp_auth.partition_remove(leftover, company);
+		PERFORM whatsapp_auth.partition_remove(leftover, company,
+			whatsapp_auth.write_token(whatsapp_auth.partition_lease_status(leftover, company)));
 		UPDATE whatsapp_auth.directory d SET previous_partition = NULL
 		 WHERE d.company_id OPERATOR(pg_catalog.=) (company COLLATE "C");
 		COMMIT;
@@ -727,8 +945,11 @@ BEGIN
 	END IF;
 
 	-- 1. Copy while the company keeps working on the source.
+	-- (The target has the company's lease only if an interrupted move
+	-- brought it there, or the company lived there before.)
 	copied := whatsapp_auth.partition_export(source, company);
-	PERFORM whatsapp_auth.partition_replace(to_partition, company, copied);
+	PERFORM whatsapp_auth.partition_replace(to_partition, company, copied,
+		whatsapp_auth.write_token(whatsapp_auth.partition_lease_status(to_partition, company)));
 	COMMIT;
 
 	-- 2. Switch: no call of the company runs until this commits.
@@ -742,18 +963,28 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '55000',
 			MESSAGE = pg_catalog.format('company "%s" left partition %s during the move (another move_company?)', company, source);
 	END IF;
-	-- What changed since the copy goes over; only when the copy cannot be
-	-- caught up (nothing copied, or creds gone) the whole state again.
+	-- The lease first (no call of the company changes it meanwhile), then
+	-- what changed since the copy; only when the copy cannot be caught up
+	-- (nothing copied, or creds gone) the whole state again.
+	lease := whatsapp_auth.partition_lease_status(source, company);
+	IF lease IS NOT NULL
+	   AND whatsapp_auth.partition_lease_adopt(to_partition, company, lease)
+		   OPERATOR(pg_catalog.=) (lease OPERATOR(pg_catalog.->>) 'lease_token')::bigint THEN
+		token := whatsapp_auth.write_token(lease);
+	ELSE
+		-- no lease on the source, or a larger token on the target (the company lived there)
+		token := whatsapp_auth.write_token(whatsapp_auth.partition_lease_status(to_partition, company));
+	END IF;
 	doc := whatsapp_auth.partition_export(source, company);
 	IF copied IS NULL OR doc IS NULL
 	   OR pg_catalog.jsonb_typeof(doc OPERATOR(pg_catalog.->) 'creds') IS DISTINCT FROM
 		  pg_catalog.jsonb_typeof(copied OPERATOR(pg_catalog.->) 'creds') THEN
-		PERFORM whatsapp_auth.partition_replace(to_partition, company, doc);
+		PERFORM whatsapp_auth.partition_replace(to_partition, company, doc, token);
 	ELSE
 		PERFORM whatsapp_auth.partition_catch_up(to_partition, company,
 			CASE WHEN doc OPERATOR(pg_catalog.->) 'creds' IS DISTINCT FROM copied OPERATOR(pg_catalog.->) 'creds'
 				 THEN doc OPERATOR(pg_catalog.->) 'creds' END,
-			whatsapp_auth.keys_changed(copied, doc));
+			whatsapp_auth.keys_changed(copied, doc), token);
 	END IF;
 	-- rows moved: the creds row and the keys
 	SELECT COALESCE((pg_catalog.jsonb_typeof(doc OPERATOR(pg_catalog.->) 'creds') OPERATOR(pg_catalog.=) 'object')::integer, 0)
@@ -769,8 +1000,9 @@ BEGIN
 						  OPERATOR(pg_catalog.*) 1000)::numeric, 1);
 	COMMIT;
 
-	-- 3. Remove from the source, which no call reaches any more.
-	PERFORM whatsapp_auth.partition_remove(source, company);
+	-- 3. Remove from the source, which no call reaches any more (its lease
+	-- row stays there, as session_remove keeps it: a high-water mark only).
+	PERFORM whatsapp_auth.partition_remove(source, company, whatsapp_auth.write_token(lease));
 	UPDATE whatsapp_auth.directory d SET previous_partition = NULL
 	 WHERE d.company_id OPERATOR(pg_catalog.=) (company COLLATE "C");
 	COMMIT;
@@ -831,26 +1063,6 @@ COMMENT ON VIEW whatsapp_auth.keys IS
 --
 -- Comments on the functions.
 --
-COMMENT ON FUNCTION whatsapp_auth.creds_get(text) IS
-	'creds_get on the company''s partition';
-COMMENT ON FUNCTION whatsapp_auth.creds_set(text, jsonb) IS
-	'creds_set on the company''s partition (assigned on its first write)';
-COMMENT ON FUNCTION whatsapp_auth.keys_get(text, text, text[]) IS
-	'keys_get on the company''s partition';
-COMMENT ON FUNCTION whatsapp_auth.keys_set(text, jsonb) IS
-	'keys_set on the company''s partition (assigned on its first write)';
-COMMENT ON FUNCTION whatsapp_auth.keys_upsert(text, text, text[], jsonb[]) IS
-	'keys_upsert on the company''s partition (assigned on its first write)';
-COMMENT ON FUNCTION whatsapp_auth.keys_delete(text, text, text[]) IS
-	'keys_delete on the company''s partition';
-COMMENT ON FUNCTION whatsapp_auth.keys_clear(text) IS
-	'keys_clear on the company''s partition';
-COMMENT ON FUNCTION whatsapp_auth.session_remove(text) IS
-	'session_remove on the company''s partition (the directory keeps its entry)';
-COMMENT ON FUNCTION whatsapp_auth.session_export(text) IS
-	'session_export on the company''s partition';
-COMMENT ON FUNCTION whatsapp_auth.session_import(jsonb, boolean) IS
-	'session_import on the partition of the document''s company (assigned on its first write)';
 COMMENT ON FUNCTION whatsapp_auth.health(text) IS
 	'health(company) on the company''s partition; without a company, fleet_health()';
 COMMENT ON FUNCTION whatsapp_auth.schedule_purge(text, interval) IS
@@ -859,24 +1071,14 @@ COMMENT ON FUNCTION whatsapp_auth.unschedule_purge() IS
 	'unschedule_purge on every partition; one row per partition';
 COMMENT ON FUNCTION whatsapp_auth.purge_expired(interval, integer, bigint, boolean) IS
 	'purge_expired on every partition, in parallel; one row per partition with the keys it deleted';
-COMMENT ON FUNCTION whatsapp_auth.partition_creds_get(text, text) IS 'PL/Proxy call of creds_get with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_creds_set(text, text, jsonb) IS 'PL/Proxy call of creds_set with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_get(text, text, text, text[]) IS 'PL/Proxy call of keys_get with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_set(text, text, jsonb) IS 'PL/Proxy call of keys_set with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_upsert(text, text, text, text[], jsonb[]) IS 'PL/Proxy call of keys_upsert with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_delete(text, text, text, text[]) IS 'PL/Proxy call of keys_delete with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_clear(text, text) IS 'PL/Proxy call of keys_clear with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_session_remove(text, text) IS 'PL/Proxy call of session_remove with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_session_export(text, text) IS 'PL/Proxy call of session_export with the pin (internal)';
-COMMENT ON FUNCTION whatsapp_auth.partition_session_import(text, jsonb, boolean) IS 'PL/Proxy call of session_import with the pin (internal)';
 COMMENT ON FUNCTION whatsapp_auth.partition_health(text, text) IS 'PL/Proxy call of health(company) with the pin (internal)';
 COMMENT ON FUNCTION whatsapp_auth.partition_store_health(integer[]) IS 'PL/Proxy: store-wide health() of the given partitions, in parallel (internal)';
 COMMENT ON FUNCTION whatsapp_auth.partition_schedule_purge(integer[], text, interval) IS 'PL/Proxy: schedule_purge on the given partitions (internal)';
 COMMENT ON FUNCTION whatsapp_auth.partition_unschedule_purge(integer[]) IS 'PL/Proxy: unschedule_purge on the given partitions (internal)';
 COMMENT ON FUNCTION whatsapp_auth.partition_purge_expired(integer[], interval, integer, bigint, boolean) IS 'PL/Proxy: purge_expired on the given partitions (internal)';
 COMMENT ON FUNCTION whatsapp_auth.partition_export(integer, text) IS 'PL/Proxy: session_export on the given partition (internal, move_company)';
-COMMENT ON FUNCTION whatsapp_auth.partition_replace(integer, text, jsonb) IS 'PL/Proxy: the company''s state on the given partition becomes the document (internal, move_company)';
-COMMENT ON FUNCTION whatsapp_auth.partition_remove(integer, text) IS 'PL/Proxy: session_remove on the given partition (internal, move_company)';
+COMMENT ON FUNCTION whatsapp_auth.partition_replace(integer, text, jsonb, bigint) IS 'PL/Proxy: the company''s state on the given partition becomes the document (internal, move_company)';
+COMMENT ON FUNCTION whatsapp_auth.partition_remove(integer, text, bigint) IS 'PL/Proxy: session_remove on the given partition (internal, move_company)';
 COMMENT ON FUNCTION whatsapp_auth.partition_creds_rows(text, integer[]) IS 'PL/Proxy: every creds row of the given partitions (internal, view creds)';
 COMMENT ON FUNCTION whatsapp_auth.partition_keys_rows(text, integer[]) IS 'PL/Proxy: every keys row of the given partitions (internal, view keys)';
 
