@@ -7,7 +7,12 @@
 // target holds no other key of the company, the source holds nothing of
 // it.  Prints one JSON line: calls, failures, latencies.
 //   node router-writer.mjs <company> <stop file> <source conninfo> <target conninfo>
-// (PG* variables name the router.)
+// (PG* variables name the router.)  With ROUTER_WRITER_LEASE=<holder>, the
+// adapter's lease option: the writer acquires the company's lease through
+// the router (ttl 3 s, renewed every second, before, during and after the
+// move), every write carries its token, and at the end it renews the lease
+// for 60 s and leaves it live for the caller to check; the summary gives
+// the token.
 import { existsSync } from 'node:fs'
 import assert from 'node:assert/strict'
 import pg from 'pg'
@@ -19,7 +24,10 @@ const baileys = await loadBaileys(7)
 const session = JSON.parse(sessionText)
 const pool = new pg.Pool({ max: 1 })
 
-const { state, saveCreds } = await useWhatsappAuthState(pool, company, baileys)
+const holder = process.env.ROUTER_WRITER_LEASE
+const leaseLost = []
+const { state, saveCreds, lease } = await useWhatsappAuthState(pool, company, baileys,
+  holder ? { lease: { holder, ttl: 3, onLeaseLost: (err) => leaseLost.push(err.message) } } : {})
 Object.assign(state.creds, JSON.parse(JSON.stringify(session.creds), baileys.BufferJSON.reviver))
 await saveCreds()
 
@@ -54,7 +62,13 @@ while (!existsSync(stopFile)) {
     for (const [id, value] of Object.entries(ids)) expected.set(`${type}/${id}`, value)
   }
 }
-await pool.end()
+await pool.end()   // the adapter's renewals stop here
+if (lease) {   // the holder extends its own lease for the caller's checks
+  const client = new pg.Client()
+  await client.connect()
+  await client.query('SELECT whatsapp_auth.lease_renew($1, $2, $3)', [company, lease.token, '60 seconds'])
+  await client.end()
+}
 
 const rowsOf = async (conn) => {
   const client = new pg.Client({ connectionString: conn })
@@ -79,6 +93,8 @@ for (const [key, value] of expected) {
 latencies.sort((a, b) => a - b)
 const summary = {
   company,
+  leaseToken: lease?.token ?? null,
+  leaseLost: leaseLost[0] ?? null,
   calls: latencies.length + failures.length,
   failed: failures.length,
   firstFailure: failures[0] ?? null,
@@ -94,6 +110,7 @@ const summary = {
   maxAt: slowest.at,
 }
 console.log(JSON.stringify(summary))
+assert.equal(summary.leaseLost, null, 'the lease was lost')
 assert.equal(summary.failed, 0, `calls failed: ${JSON.stringify(summary.firstFailure)}`)
 assert.equal(summary.keysWrongOrMissing, 0, 'acknowledged writes missing on the target')
 assert.equal(summary.keysOnTarget, summary.keysExpected, 'keys on the target that no acknowledged write made')
