@@ -13,7 +13,13 @@ PGFILEDESC = "whatsapp_auth - Baileys auth state store"
 # runs what REGRESS names, so the two never mix.
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
+# The router, a second extension with no library of its own (PL/Proxy
+# functions in front of partitions running whatsapp_auth): its control file
+# and install scripts are installed beside the store's.
+ROUTER = whatsapp_auth_router
+DATA += $(ROUTER).control $(wildcard sql/$(ROUTER)--*.sql)
+
+REGRESS = $(sort $(filter-out $(EXTENSION)--% $(ROUTER)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # Concurrency specs (isolationtester) live in test/isolation; `make

@@ -214,6 +214,33 @@ RESET ROLE;
 DROP OWNED BY wa_lease_app;
 DROP ROLE wa_lease_app;
 
+-- lease_adopt: a lease another server issued (a moved company) is taken as
+-- it is: its token writes, an older one does not; a smaller token than
+-- this server's changes nothing; a released one stays released
+SELECT lease_adopt('moved', 'pod-m', 41, now() - interval '5 seconds', now() + interval '1 minute') AS token;
+SELECT holder, lease_token, released_at IS NULL AS held, expires_at > now() AS live FROM leases WHERE company_id = 'moved';
+SELECT pg_temp.try($$SELECT whatsapp_auth.keys_set('moved', '{"pre-key": {"1": {"n": 1}}}', 41)$$) AS current_token,
+       pg_temp.try($$SELECT whatsapp_auth.keys_set('moved', '{"pre-key": {"1": {"n": 1}}}', 40)$$) AS older_token,
+       pg_temp.try($$SELECT whatsapp_auth.keys_set('moved', '{"pre-key": {"1": {"n": 1}}}')$$) AS no_token;
+SELECT lease_adopt('moved', 'pod-old', 3, now(), now() + interval '1 minute') AS token_kept;
+SELECT holder, lease_token FROM leases WHERE company_id = 'moved';
+SELECT lease_adopt('moved', 'pod-m', 41, now() - interval '5 seconds', now(), now()) AS token;
+SELECT pg_temp.try($$SELECT whatsapp_auth.keys_set('moved', '{"pre-key": {"1": {"n": 1}}}', 41)$$) AS released_token,
+       pg_temp.try($$SELECT whatsapp_auth.keys_set('moved', '{"pre-key": {"1": {"n": 1}}}')$$) AS no_token;
+SELECT lease_acquire('moved', 'pod-n') AS next_token;
+SELECT pg_temp.try(stmt) FROM unnest(ARRAY[
+  $$SELECT whatsapp_auth.lease_adopt('moved', 'pod-m', NULL, now(), now())$$,
+  $$SELECT whatsapp_auth.lease_adopt('moved', 'pod-m', 0, now(), now())$$,
+  $$SELECT whatsapp_auth.lease_adopt('moved', 'pod-m', 50, NULL, now())$$,
+  $$SELECT whatsapp_auth.lease_adopt('moved', 'pod-m', 50, now(), NULL)$$,
+  $$SELECT whatsapp_auth.lease_adopt('moved', '', 50, now(), now())$$,
+  $$SELECT whatsapp_auth.lease_adopt('bad id', 'pod-m', 50, now(), now())$$
+]) stmt;
+SET whatsapp_auth.company_id = 'other';
+SELECT pg_temp.try($$SELECT whatsapp_auth.lease_adopt('moved', 'pod-m', 50, now(), now())$$) AS pinned_elsewhere;
+RESET whatsapp_auth.company_id;
+DELETE FROM keys WHERE company_id = 'moved';
+
 -- the lease rows stay (the tokens' high-water marks)
 SELECT company_id, lease_token, released_at IS NOT NULL AS released FROM leases ORDER BY company_id;
 DELETE FROM leases;

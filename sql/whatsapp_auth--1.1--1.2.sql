@@ -155,10 +155,24 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION whatsapp_auth.lease_status(text) IS
 	'{holder, lease_token, acquired_at, expires_at, released_at, live} of the company''s lease, NULL if it never had one';
 
+-- For moving a company between servers (the router's move_company): the
+-- lease row travels as it is, so its holder keeps writing with its token
+-- and no older token writes.  Not STRICT: released_at is NULL while the
+-- lease is held; other NULLs raise 22004.
+CREATE FUNCTION whatsapp_auth.lease_adopt(company_id text, holder text, lease_token bigint,
+										  acquired_at timestamptz, expires_at timestamptz,
+										  released_at timestamptz DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wa_lease_adopt'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.lease_adopt(text, text, bigint, timestamptz, timestamptz, timestamptz) IS
+	'Set the company''s lease to one another server issued (holder, token, times), unless this server''s token is larger; returns the company''s token; for moving a company';
+
 REVOKE ALL ON FUNCTION whatsapp_auth.lease_acquire(text, text, interval),
 	whatsapp_auth.lease_renew(text, bigint, interval),
 	whatsapp_auth.lease_release(text, bigint),
-	whatsapp_auth.lease_status(text) FROM PUBLIC;
+	whatsapp_auth.lease_status(text),
+	whatsapp_auth.lease_adopt(text, text, bigint, timestamptz, timestamptz, timestamptz) FROM PUBLIC;
 
 --
 -- Fenced writes: every write function of one company takes a trailing

@@ -67,6 +67,7 @@ PG_FUNCTION_INFO_V1(wa_lease_acquire);
 PG_FUNCTION_INFO_V1(wa_lease_renew);
 PG_FUNCTION_INFO_V1(wa_lease_release);
 PG_FUNCTION_INFO_V1(wa_lease_status);
+PG_FUNCTION_INFO_V1(wa_lease_adopt);
 
 /* Longest holder name, in characters (also a CHECK on the table). */
 #define WA_LEASE_HOLDER_MAX 200
@@ -144,6 +145,31 @@ static WaStatement release_stmt = {
 	" AND l.lease_token " WA_OP("=") " $2 AND l.released_at IS NULL",
 	.nargs = 3,
 	.argtypes = {TEXTOID, INT8OID, TIMESTAMPTZOID},
+	.cursor_options = WA_GENERIC_PLAN,
+};
+
+/*
+ * Adopt a lease another server issued (a company moved here): the row as
+ * given, unless this server's token is larger already.
+ */
+static WaStatement adopt_stmt = {
+	.sql = "INSERT INTO whatsapp_auth.leases AS l"
+	" (company_id, holder, lease_token, acquired_at, expires_at, released_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6)"
+	" ON CONFLICT (company_id) DO UPDATE"
+	" SET holder = EXCLUDED.holder, lease_token = EXCLUDED.lease_token,"
+	"     acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at,"
+	"     released_at = EXCLUDED.released_at"
+	" WHERE l.lease_token " WA_OP("<=") " EXCLUDED.lease_token",
+	.nargs = 6,
+	.argtypes = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID},
+	.cursor_options = WA_GENERIC_PLAN,
+};
+
+static WaStatement token_stmt = {
+	.sql = "SELECT l.lease_token" LEASE_OF_COMPANY,
+	.nargs = 1,
+	.argtypes = {TEXTOID},
 	.cursor_options = WA_GENERIC_PLAN,
 };
 
@@ -706,4 +732,36 @@ wa_lease_status(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(status);
+}
+
+/*
+ * SQL function: lease_adopt(company_id text, holder text, lease_token bigint,
+ *   acquired_at timestamptz, expires_at timestamptz, released_at timestamptz) returns bigint
+ */
+Datum
+wa_lease_adopt(PG_FUNCTION_ARGS)
+{
+	char	   *company_id = wa_company_arg(fcinfo, 0);
+	char	   *holder = holder_arg(fcinfo, 1);
+	int64		token = token_arg(fcinfo, 2);
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', PG_ARGISNULL(5) ? 'n' : ' '};
+	Datum		current;
+	bool		isnull;
+
+	wa_arg_not_null(fcinfo, 3, "acquired_at", NULL);
+	wa_arg_not_null(fcinfo, 4, "expires_at", NULL);
+	lock_lease_change(company_id);
+	args[0] = CStringGetTextDatum(company_id);
+	args[1] = CStringGetTextDatum(holder);
+	args[2] = Int64GetDatum(token);
+	args[3] = PG_GETARG_DATUM(3);
+	args[4] = PG_GETARG_DATUM(4);
+	args[5] = PG_ARGISNULL(5) ? (Datum) 0 : PG_GETARG_DATUM(5);
+
+	wa_spi_connect(0);
+	wa_execute(&adopt_stmt, args, nulls, false, SPI_OK_INSERT);
+	current = wa_execute_value(&token_stmt, args, NULL, false, &isnull);
+	wa_spi_finish();
+	PG_RETURN_INT64(DatumGetInt64(current));
 }

@@ -2,7 +2,7 @@
 -- strictness, parallel safety, SECURITY INVOKER, comment; and the
 -- behaviour Baileys relies on.
 BEGIN;
-SELECT plan(147);
+SELECT plan(153);
 
 CREATE TEMP TABLE fn (name text, args text[], rettype text, vol text, strict boolean, par "char");
 INSERT INTO fn VALUES
@@ -18,6 +18,7 @@ INSERT INTO fn VALUES
   ('lease_renew',       '{text,bigint,interval}',      'timestamp with time zone', 'volatile', false, 'u'),
   ('lease_release',     '{text,bigint}',               'boolean', 'volatile',  false, 'u'),
   ('lease_status',      '{text}',                      'jsonb',   'stable',    true,  's'),
+  ('lease_adopt',       '{text,text,bigint,timestamp with time zone,timestamp with time zone,timestamp with time zone}', 'bigint', 'volatile', false, 'u'),
   ('keys_page',         '{text,text,text,integer,boolean}', 'setof record', 'stable', false, 's'),
   ('session_export_files', '{text}',                     'setof record', 'stable', true, 's'),
   ('session_import_files', '{text,jsonb,boolean,bigint}', 'bigint',  'volatile',  false, 'u'),

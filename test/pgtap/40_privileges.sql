@@ -5,7 +5,7 @@
 -- lease grants to hold a lease and write with its token, and the fence of
 -- a write needs no privilege on leases (roles granted before 1.2 work).
 BEGIN;
-SELECT plan(93);
+SELECT plan(94);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
