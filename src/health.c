@@ -111,11 +111,13 @@ wa_health_init(void)
 
 /*
  * About $1 percent of the keys table's blocks, each key counted as 100/$1
- * keys: the cost follows the sample, not the table.  last_update is the
- * newest key of the sample, a lower bound.
+ * keys: the cost follows the sample, not the table.  The same seed every
+ * call picks the same blocks (a smaller percent picks a subset of them), so
+ * a monitor's repeated calls find them cached however large the table.
+ * last_update is the newest key of the sample, a lower bound.
  */
 #define SAMPLED_KEYS \
-	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE SYSTEM (($1)::pg_catalog.float4)") ")," \
+	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE SYSTEM (($1)::pg_catalog.float4) REPEATABLE (0)") ")," \
 	" t AS (SELECT s.key_type, " SCALED("keys") ", " SCALED("expired") ", " SCALED("never") "," \
 	"   " SCALED("bytes") ", s.last_update, " SCALED("d1") ", " SCALED("d7") "," \
 	"   " SCALED("d14") ", " SCALED("d30") ", " SCALED("older") " FROM s)"
