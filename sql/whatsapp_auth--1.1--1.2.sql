@@ -40,3 +40,17 @@ COMMENT ON FUNCTION whatsapp_auth.keys_page(text, text, text, integer, boolean) 
 REVOKE ALL ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION whatsapp_auth.session_export_files(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION whatsapp_auth.keys_page(text, text, text, integer, boolean) FROM PUBLIC;
+
+--
+-- Performance at fleet scale: keys_get's answer as JSON text in its final
+-- form, for clients that parse JSON anyway (the Baileys adapter).
+--
+
+CREATE FUNCTION whatsapp_auth.keys_get_json(company_id text, key_type text, ids text[])
+RETURNS json
+AS 'MODULE_PATHNAME', 'wa_keys_get_json'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_get_json(text, text, text[]) IS
+	'keys_get''s answer {id: value} as json text, each stored value printed straight into it: the same keys and values, in key_id order';
+
+REVOKE ALL ON FUNCTION whatsapp_auth.keys_get_json(text, text, text[]) FROM PUBLIC;

@@ -2,13 +2,14 @@
 -- strictness, parallel safety, SECURITY INVOKER, comment; and the
 -- behaviour Baileys relies on.
 BEGIN;
-SELECT plan(123);
+SELECT plan(129);
 
 CREATE TEMP TABLE fn (name text, args text[], rettype text, vol text, strict boolean, par "char");
 INSERT INTO fn VALUES
   ('creds_get',         '{text}',                      'jsonb',   'stable',    true,  's'),
   ('creds_set',         '{text,jsonb}',                'void',    'volatile',  false, 'u'),
   ('keys_get',          '{text,text,text[]}',          'jsonb',   'stable',    true,  's'),
+  ('keys_get_json',     '{text,text,text[]}',          'json',    'stable',    true,  's'),
   ('keys_set',          '{text,jsonb}',                'record',  'volatile',  false, 'u'),
   ('keys_upsert',       '{text,text,text[],jsonb[]}',  'integer', 'volatile',  false, 'u'),
   ('keys_delete',       '{text,text,text[]}',          'integer', 'volatile',  false, 'u'),

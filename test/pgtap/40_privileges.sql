@@ -3,7 +3,7 @@
 -- from every function; the README's application grants are enough to run
 -- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(71);
+SELECT plan(74);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -44,7 +44,8 @@ GRANT EXECUTE ON FUNCTION
   whatsapp_auth.keys_get(text, text, text[]), whatsapp_auth.keys_set(text, jsonb),
   whatsapp_auth.keys_upsert(text, text, text[], jsonb[]), whatsapp_auth.keys_delete(text, text, text[]),
   whatsapp_auth.keys_clear(text), whatsapp_auth.session_remove(text), whatsapp_auth.key_ttl(text),
-  whatsapp_auth.keys_page(text, text, text, integer, boolean)
+  whatsapp_auth.keys_page(text, text, text, integer, boolean),
+  whatsapp_auth.keys_get_json(text, text, text[])
   TO wa_tap_app;
 
 SET LOCAL ROLE wa_tap_nobody;
@@ -52,6 +53,7 @@ SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(AR
   $$SELECT whatsapp_auth.creds_get('a')$$,
   $$SELECT whatsapp_auth.creds_set('a', '{}')$$,
   $$SELECT whatsapp_auth.keys_get('a', 'session', '{1}')$$,
+  $$SELECT whatsapp_auth.keys_get_json('a', 'session', '{1}')$$,
   $$SELECT whatsapp_auth.keys_set('a', '{}')$$,
   $$SELECT whatsapp_auth.keys_upsert('a', 'session', '{1}', ARRAY['{}']::jsonb[])$$,
   $$SELECT whatsapp_auth.keys_delete('a', 'session', '{1}')$$,
@@ -81,6 +83,7 @@ SET LOCAL ROLE wa_tap_app;
 SELECT lives_ok($$SELECT whatsapp_auth.creds_set('tap_app', '{}'); SELECT whatsapp_auth.keys_set('tap_app', '{"session":{"1.0":{}}}')$$,
   'the application grants are enough to write');
 SELECT is(whatsapp_auth.keys_get('tap_app', 'session', '{1.0}'), '{"1.0":{}}'::jsonb, 'and to read');
+SELECT is(whatsapp_auth.keys_get_json('tap_app', 'session', '{1.0}')::text, '{"1.0": {}}', 'and to read as json');
 RESET ROLE;
 
 -- Writes read key_ttl directly, not through SQL, with the same checks a
