@@ -27,56 +27,79 @@ PG_FUNCTION_INFO_V1(wa_keys_get_json);
 
 static void print_container(StringInfo out, JsonbContainer *jc);
 
+/* Bytes a JSON string needs escaped: control characters, quote, backslash. */
+static bool needs_escape[256];
+
+static void
+init_needs_escape(void)
+{
+	int			c;
+
+	for (c = 0; c < 0x20; c++)
+		needs_escape[c] = true;
+	needs_escape['"'] = true;
+	needs_escape['\\'] = true;
+}
+
+/* out has room for n more bytes (and its terminator) */
+#define ROOM(out, n) enlargeStringInfo((out), (n))
+#define PUT(out, c) ((out)->data[(out)->len++] = (c))
+
 /*
  * A JSON string, escaped as jsonb's output escapes it (escape_json), but
  * runs of characters that need no escape, all of a base64 Buffer's data,
- * are copied whole instead of one character at a time.
+ * are copied whole instead of appended one character at a time.
  */
 static void
 print_string(StringInfo out, const char *s, int len)
 {
-	const char *end = s + len;
-	const char *run = s;
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
 
-	appendStringInfoChar(out, '"');
-	for (; s < end; s++)
+	ROOM(out, len + 2);
+	PUT(out, '"');
+	while (p < end)
 	{
-		unsigned char c = (unsigned char) *s;
+		const unsigned char *run = p;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		appendBinaryStringInfo(out, run, s - run);
-		switch (c)
+		while (p < end && !needs_escape[*p])
+			p++;
+		memcpy(out->data + out->len, run, p - run);
+		out->len += p - run;
+		if (p == end)
+			break;
+		/* at most 6 bytes for this one, 1 more for the closing quote */
+		ROOM(out, 7 + (end - p));
+		PUT(out, '\\');
+		switch (*p)
 		{
 			case '\b':
-				appendStringInfoString(out, "\\b");
+				PUT(out, 'b');
 				break;
 			case '\f':
-				appendStringInfoString(out, "\\f");
+				PUT(out, 'f');
 				break;
 			case '\n':
-				appendStringInfoString(out, "\\n");
+				PUT(out, 'n');
 				break;
 			case '\r':
-				appendStringInfoString(out, "\\r");
+				PUT(out, 'r');
 				break;
 			case '\t':
-				appendStringInfoString(out, "\\t");
+				PUT(out, 't');
 				break;
 			case '"':
-				appendStringInfoString(out, "\\\"");
-				break;
 			case '\\':
-				appendStringInfoString(out, "\\\\");
+				PUT(out, *p);
 				break;
 			default:
-				appendStringInfo(out, "\\u%04x", c);
+				out->len += sprintf(out->data + out->len, "u%04x", *p);
 				break;
 		}
-		run = s + 1;
+		p++;
 	}
-	appendBinaryStringInfo(out, run, end - run);
-	appendStringInfoChar(out, '"');
+	PUT(out, '"');
+	out->data[out->len] = '\0';
 }
 
 /* The value of entry je, which starts at base + offset and is len bytes. */
@@ -187,6 +210,9 @@ wa_keys_get_json(PG_FUNCTION_ARGS)
 	StringInfoData out;
 	Size		estimate = 0;
 	uint64		i;
+
+	if (!needs_escape['"'])
+		init_needs_escape();
 
 	/* the answer outlives SPI: it grows in the caller's context */
 	initStringInfo(&out);

@@ -31,6 +31,16 @@ const extension = {
     await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
   },
   async get(db, company, type, ids) {
+    const { rows } = await db.query({ name: 'wa_keys_get_json', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', values: [company, type, ids] })
+    return reviveCanonical(JSON.parse(rows[0].v))
+  },
+}
+// the same store answering through keys_get's jsonb, as the adapter did
+// before keys_get_json: only for the many-id reads below
+const extensionJsonb = {
+  ...extension,
+  name: 'extension (keys_get jsonb)',
+  async get(db, company, type, ids) {
     const { rows } = await db.query({ name: 'wa_keys_get', text: 'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS v', values: [company, type, ids] })
     return reviveCanonical(JSON.parse(rows[0].v))
   },
@@ -289,8 +299,10 @@ async function bulk(n, rounds = 7) {
   return { cold: med(cold), warm: med(warm), serialise }
 }
 
+// ids of the company `reads`, which holds 1,000 sessions in every store
+const readIds = Array.from({ length: 1000 }, (_, i) => `7800${String(i).padStart(7, '0')}.0`)
 async function reads(store, company, n, calls = 300) {
-  const ids = Object.keys(session.keys.session).slice(0, n)
+  const ids = company === 'reads' ? readIds.slice(0, n) : Object.keys(session.keys.session).slice(0, n)
   return withClient(async (db) => {
     const got = Object.keys(await store.get(db, company, 'session', ids)).length
     if (got !== n) throw new Error(`${store.name}: ${got} of ${n} sessions of ${company} found`)
@@ -334,8 +346,55 @@ const bytes = async (table) => (await pool.query(
           pg_indexes_size($1::regclass) AS idx, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
 const showBytes = (name, x) => console.log(`${name}: ${fmt(Number(x.n))} keys, heap ${fmt(x.heap / x.n)} + toast ${fmt(x.toast / x.n)} + indexes ${fmt(x.idx / x.n)} bytes/key`)
 
+// Many-id reads (a group send asks for every device's session at once):
+// one company with 1,000 real sessions (300 values, repeated) in each
+// store; per size, the stores take turns `rounds` times; medians and ranges.
+async function manyIdReads() {
+  const sessionValues = Object.values(session.keys.session)
+  const many = { session: Object.fromEntries(readIds.map((id, i) => [id, sessionValues[i % sessionValues.length]])) }
+  await withClient((db) => extension.set(db, 'reads', many))
+  await withClient((db) => client.set(db, 'reads', many))
+  await pool.query('VACUUM ANALYZE whatsapp_auth.keys, public.whatsapp_keys')
+  const rounds = 5
+  const range = (xs) => `${fmt(Math.min(...xs), 3)}-${fmt(Math.max(...xs), 3)}`
+  for (const n of [1, 10, 100, 1000]) {
+    const calls = n === 1000 ? 30 : n === 100 ? 100 : 300
+    // The least a store answering with one JSON text can cost this client:
+    // a round trip with the call's parameters that reads nothing, then the
+    // parse and revive of the answer's text, which it holds in memory.
+    const answer = await withClient(async (db) => (await db.query(
+      'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', ['reads', 'session', readIds.slice(0, n)])).rows[0].v)
+    const nothing = {
+      name: 'reads nothing',
+      async get(db, company, type, ids) {
+        await db.query({ name: 'round_trip', text: 'SELECT $1::text IS NULL OR $2::text IS NULL OR $3::text[] IS NULL AS v', values: [company, type, ids] })
+        return reviveCanonical(JSON.parse(answer))
+      },
+    }
+    const t = { ext: [], jsonb: [], cli: [], nothing: [] }
+    for (let r = 0; r < rounds; r++) {
+      t.ext.push(await reads(extension, 'reads', n, calls))
+      t.jsonb.push(await reads(extensionJsonb, 'reads', n, calls))
+      t.cli.push(await reads(client, 'reads', n, calls))
+      t.nothing.push(await reads(nothing, 'reads', n, calls))
+    }
+    console.log(`keys_get of ${n} ids (ms/call, ${rounds} rounds of ${calls} calls): keys_get_json ${range(t.ext)}, keys_get jsonb ${range(t.jsonb)}, client-side ${range(t.cli)}, reads nothing ${range(t.nothing)}`)
+    report(`keys_get of ${n} ids (ms/call), extension (keys_get_json, as the adapter) vs client-side`, median(t.ext), median(t.cli), 'ms', n >= 100 ? '<= 0.5x' : '')
+    report(`keys_get of ${n} ids (ms/call), keys_get jsonb (the adapter before) vs client-side`, median(t.jsonb), median(t.cli), 'ms', '')
+    report(`keys_get of ${n} ids (ms/call), a store that reads nothing (a round trip, then the client parses and revives the answer) vs client-side: no store answering in JSON can beat the client-side store by more`, median(t.nothing), median(t.cli), 'ms', 'bound')
+  }
+}
+
 // --- run --------------------------------------------------------------------
 
+// BENCH_READS_ONLY=1: the many-id reads alone (a quick look while tuning)
+if (process.env.BENCH_READS_ONLY) {
+  await manyIdReads()
+  console.log('\n| figure | extension | baseline | ratio | target |\n|---|---|---|---|---|')
+  for (const r of results) console.log(`| ${r.what} | ${fmt(r.ext, 2)} | ${fmt(r.base, 2)} | ${fmt(r.ext / r.base, 2)}x | ${r.target} |`)
+  await pool.end()
+  process.exit(0)
+}
 const tenants = Number(process.env.BENCH_TENANTS ?? 20)
 // untimed: Node's JIT and the pool's prepared statements warm up on each
 // store's code path, or the first store measured would pay for it
@@ -400,10 +459,7 @@ report('bulk 10,000 keys, cold backend (ms): receiving the document as jsonb, al
 report('bulk 10,000 keys, cold backend (ms): receiving the jsonb + that INSERT: no store taking one jsonb can do less', b.cold.parse + b.cold.insert, b.cold.copy, 'ms', 'bound')
 report('bulk 10,000 keys (ms): serialising it first (BufferJSON.replacer, in the client), vs COPY', b.serialise, b.warm.copy, 'ms', '')
 
-for (const n of [1, 10, 100]) {
-  report(`keys_get of ${n} ids (ms/call), extension vs client-side`,
-    await reads(extension, `${extension.name}0_0`, n), await reads(client, `${client.name}0_0`, n), 'ms', '')
-}
+await manyIdReads()
 
 // The curve: cost per key as companies and table size grow.
 const curve = []
