@@ -75,9 +75,9 @@ RESET whatsapp_auth.purge_overdue_after;
 RESET whatsapp_auth.expired_count_warn;
 
 -- store-wide above whatsapp_auth.health_sample_rows keys (30,000 by
--- default): estimated from a sample of about that many (of 40,000 keys,
--- 8,000: some 80 of 400 blocks, so the bounds below are over 4 standard
--- errors wide); health(company) stays exact
+-- default): the planner's estimate of the rows, shared out as a sample of
+-- about that many is (of 40,000 keys, 8,000: some 80 of 400 blocks, so the
+-- bounds below are over 4 standard errors wide); health(company) stays exact
 SELECT creds_set('big', '{"registrationId":2}');
 INSERT INTO keys (company_id, key_type, key_id, value, updated_at, expires_at)
   SELECT 'big', CASE WHEN g % 4 = 0 THEN 'session' ELSE 'pre-key' END, g::text,
@@ -87,7 +87,8 @@ ANALYZE keys;
 SET whatsapp_auth.health_sample_rows = 50000;
 SELECT health() -> 'figures' ->> 'method' AS below_the_setting;
 SET whatsapp_auth.health_sample_rows = 8000;
-SELECT (h -> 'figures') - 'as_of' - 'sample_percent' - 'sampled_keys' AS figures,
+SELECT (h -> 'figures') - 'as_of' - 'sample_percent' - 'sampled_keys' - 'total_from_statistics_of' AS figures,
+       (h -> 'figures' ->> 'total_from_statistics_of')::timestamptz > now() - interval '1 hour' AS statistics_of_the_analyze,
        round((h -> 'figures' ->> 'sample_percent')::numeric) AS sample_percent,
        (h -> 'figures' ->> 'sampled_keys')::int BETWEEN 4000 AND 12000 AS sampled_about_8000,
        (h ->> 'total_keys')::int BETWEEN 20000 AND 60000 AS total_about_40000,

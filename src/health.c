@@ -103,24 +103,28 @@ wa_health_init(void)
 	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("30 days") ") AS older" \
 	"  FROM " from " GROUP BY k.key_type"
 
-/* A sample's count scaled by $2 (100 / the sample's percent) */
-#define SCALED(x) "pg_catalog.round(s." x "::pg_catalog.float8 " WA_OP("*") " $2)::pg_catalog.int8 AS " x
+/* A sample's count scaled by f.scale */
+#define SCALED(x) "pg_catalog.round(s." x "::pg_catalog.float8 " WA_OP("*") " f.scale)::pg_catalog.int8 AS " x
 
 /* Every key of the filter */
 #define EXACT_KEYS(filter) "t AS (" KEY_FIGURES("whatsapp_auth.keys k " filter) ")"
 
 /*
- * About $1 percent of the keys table's blocks, each key counted as 100/$1
- * keys: the cost follows the sample, not the table.  The same seed every
- * call picks the same blocks (a smaller percent picks a subset of them), so
- * a monitor's repeated calls find them cached however large the table.
- * last_update is the newest key of the sample, a lower bound.
+ * About $1 percent of the keys table's blocks: the cost follows the sample,
+ * not the table.  The sample's counts are scaled to $2, the planner's
+ * estimate of the table's rows (its statistics' density times the table's
+ * size now): a ratio estimate, whose error does not depend on how many rows
+ * the sampled blocks happened to hold.  The same seed every call picks the
+ * same blocks (a smaller percent picks a subset of them), so a monitor's
+ * repeated calls find them cached however large the table.  last_update is
+ * the newest key of the sample, a lower bound.
  */
 #define SAMPLED_KEYS \
 	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE SYSTEM (($1)::pg_catalog.float4) REPEATABLE (0)") ")," \
+	" f AS (SELECT $2 " WA_OP("/") " GREATEST(pg_catalog.sum(s.keys), 1)::pg_catalog.float8 AS scale FROM s)," \
 	" t AS (SELECT s.key_type, " SCALED("keys") ", " SCALED("expired") ", " SCALED("never") "," \
 	"   " SCALED("bytes") ", s.last_update, " SCALED("d1") ", " SCALED("d7") "," \
-	"   " SCALED("d14") ", " SCALED("d30") ", " SCALED("older") " FROM s)"
+	"   " SCALED("d14") ", " SCALED("d30") ", " SCALED("older") " FROM s, f)"
 
 /*
  * %1$s defines t (a key type's figures: exact, or scaled from a sample);
@@ -178,6 +182,9 @@ wa_health_init(void)
 	"  'sampled_keys', (SELECT COALESCE(pg_catalog.sum(s.keys), 0) FROM s)," \
 	"  'estimated', pg_catalog.jsonb_build_array('total_keys', 'expired_keys'," \
 	"    'never_expiring_keys', 'keys_by_type', 'age_buckets', 'last_key_update')," \
+	"  'total_from_statistics_of', (SELECT GREATEST(a.last_vacuum, a.last_autovacuum," \
+	"     a.last_analyze, a.last_autoanalyze) FROM pg_catalog.pg_stat_all_tables a" \
+	"     WHERE a.relid " WA_OP("=") " 'whatsapp_auth.keys'::pg_catalog.regclass)," \
 	"  'companies', 'with creds'))"
 
 typedef enum Severity
@@ -307,7 +314,7 @@ collect_figures(const char *company_id, HealthFigures *f)
 
 			scope = HEALTH_STORE_SAMPLE;
 			args[0] = Float8GetDatum(percent);
-			args[1] = Float8GetDatum(100.0 / percent);
+			args[1] = Float8GetDatum(rows);
 		}
 	}
 
