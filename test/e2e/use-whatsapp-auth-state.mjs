@@ -102,8 +102,9 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
 
   const keys = {
     async get(type, ids) {
-      const { rows } = await query('keys_get',
-        'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS found', [companyId, type, ids])
+      // keys_get_json: the answer already in the JSON text it is parsed from
+      const { rows } = await query('keys_get_json',
+        'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS found', [companyId, type, ids])
       const found = revive(rows[0].found)
       if (type === 'app-state-sync-key') {
         for (const id of Object.keys(found)) found[id] = reviveKey(type, found[id])
