@@ -1,0 +1,251 @@
+/*
+ * keys_set_text.c
+ *	  keys_set_text(): keys_set with its document as JSON text, walked as it
+ *	  is parsed, each value built on its own.
+ *
+ * A jsonb argument is turned into one tree of the whole document before
+ * the function runs: for a large keys.set that tree, not the rows, is the
+ * call's memory (many times the document's size).  Here the text is read
+ * twice by PostgreSQL's own JSON parser (common/jsonapi.h): first to
+ * validate it, with the errors jsonb's input would raise (so a malformed
+ * document fails with the same SQLSTATE, message and context in both
+ * forms); then with semantic actions that follow {type: {id: value}} and
+ * hand each value's text to jsonb's input alone.  The shape checks, their
+ * order within a type and their messages are keys_set's (writeset.c).
+ */
+#include "postgres.h"
+
+#include "common/jsonapi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/jsonfuncs.h"
+#include "utils/memutils.h"
+
+#include "args.h"
+#include "path.h"
+#include "spi_plans.h"
+#include "validate.h"
+#include "writeset.h"
+
+PG_FUNCTION_INFO_V1(wa_keys_set_text);
+
+/* Where the walk is: depth 0 outside the document, 1 in it, 2 in a type. */
+typedef struct WalkState
+{
+	JsonLexContext *lex;
+	WaWriteSet *set;
+	int			depth;
+	char	   *key_type;		/* the type being walked */
+	WaPath		type_path;
+	char	   *key_id;			/* the id whose value is being parsed */
+	char	   *value_start;	/* its first byte in the input */
+	MemoryContext value_cxt;	/* one value's text, reset after each */
+} WalkState;
+
+static void
+refuse_document(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("value at %s must be a JSON object of {type: {id: value}}",
+					wa_path_string(NULL))));
+}
+
+static void
+refuse_type(WalkState *st)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("value at %s must be a JSON object of {id: value}",
+					wa_path_string(&st->type_path))));
+}
+
+/*
+ * A type named again replaces the first one's ids, as in the jsonb the
+ * same text would make (the last of duplicate keys wins).
+ */
+static void
+forget_type(WaWriteSet *set, const char *key_type)
+{
+	int			kept = 0;
+	int			i;
+
+	for (i = 0; i < set->count; i++)
+		if (strcmp(set->writes[i].key_type, key_type) != 0)
+			set->writes[kept++] = set->writes[i];
+	set->count = kept;
+}
+
+/* Anything but an object where the document or a type's ids belong */
+static void
+check_container(WalkState *st)
+{
+	if (st->depth == 0)
+		refuse_document();
+	if (st->depth == 1)
+		refuse_type(st);
+}
+
+static void
+walk_object_start(void *state)
+{
+	WalkState  *st = state;
+
+	st->depth++;
+}
+
+static void
+walk_object_end(void *state)
+{
+	WalkState  *st = state;
+
+	st->depth--;
+}
+
+static void
+walk_array_start(void *state)
+{
+	WalkState  *st = state;
+
+	check_container(st);
+	st->depth++;
+}
+
+static void
+walk_array_end(void *state)
+{
+	WalkState  *st = state;
+
+	st->depth--;
+}
+
+static void
+walk_scalar(void *state, char *token pg_attribute_unused(),
+			JsonTokenType tokentype pg_attribute_unused())
+{
+	check_container((WalkState *) state);
+}
+
+static void
+walk_field_start(void *state, char *fname, bool isnull pg_attribute_unused())
+{
+	WalkState  *st = state;
+
+	if (st->depth == 1)
+	{
+		int			len = strlen(fname);
+
+		st->type_path.key = fname;
+		st->type_path.keylen = len;
+		wa_check_key_type(fname, len);
+		for (int i = 0; i < st->set->count; i++)
+			if (strcmp(st->set->writes[i].key_type, fname) == 0)
+			{
+				forget_type(st->set, fname);
+				break;
+			}
+		st->key_type = fname;
+	}
+	else if (st->depth == 2)
+	{
+		st->key_id = fname;
+		st->value_start = st->lex->token_start;
+	}
+}
+
+/* A type's id and its value, whole: one write. */
+static void
+walk_field_end(void *state, char *fname, bool isnull)
+{
+	WalkState  *st = state;
+	WaPath		id_path = {&st->type_path, fname, strlen(fname), 0};
+	char	   *text;
+	Jsonb	   *value;
+	JsonbValue	v;
+	MemoryContext caller;
+
+	if (st->depth != 2)
+		return;
+	if (isnull)
+	{
+		wa_writeset_add(st->set, st->key_type, fname, NULL, &id_path);
+		return;
+	}
+
+	/* the value's text to jsonb, kept in the call's context with the set */
+	caller = MemoryContextSwitchTo(st->value_cxt);
+	text = pnstrdup(st->value_start, st->lex->prev_token_terminator - st->value_start);
+	MemoryContextSwitchTo(caller);
+	value = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	MemoryContextReset(st->value_cxt);
+
+	v.type = jbvBinary;
+	v.val.binary.data = &value->root;
+	v.val.binary.len = VARSIZE(value) - VARHDRSZ;
+	wa_writeset_add(st->set, st->key_type, fname, &v, &id_path);
+}
+
+/*
+ * Collect the writes of the document text into set (in the current memory
+ * context); a malformed document raises what jsonb's input would.
+ */
+static void
+collect_text_document(WaWriteSet *set, text *doc)
+{
+	JsonSemAction walk = {0};
+	WalkState	st = {0};
+	JsonParseErrorType result;
+
+	/* first the whole text as jsonb_in checks it, escapes included */
+	pg_parse_json_or_ereport(makeJsonLexContextCstringLen(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
+														  GetDatabaseEncoding(), true),
+							 &nullSemAction);
+
+	st.lex = makeJsonLexContextCstringLen(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
+										  GetDatabaseEncoding(), true);
+	st.set = set;
+	st.value_cxt = AllocSetContextCreate(CurrentMemoryContext, "keys_set_text value",
+										 ALLOCSET_DEFAULT_SIZES);
+	walk.semstate = &st;
+	walk.object_start = walk_object_start;
+	walk.object_end = walk_object_end;
+	walk.array_start = walk_array_start;
+	walk.array_end = walk_array_end;
+	walk.scalar = walk_scalar;
+	walk.object_field_start = walk_field_start;
+	walk.object_field_end = walk_field_end;
+
+	result = pg_parse_json(st.lex, &walk);
+	if (result != JSON_SUCCESS)
+		json_ereport_error(result, st.lex);
+	MemoryContextDelete(st.value_cxt);
+}
+
+/* SQL function: keys_set_text(company_id text, data text, OUT upserted int, OUT deleted int) */
+Datum
+wa_keys_set_text(PG_FUNCTION_ARGS)
+{
+	char	   *company_id = wa_company_arg(fcinfo, 0);
+	WaWriteSet	set = {0};
+	uint64		upserted,
+				deleted;
+	TupleDesc	tupdesc;
+	Datum		result[2];
+	bool		nulls[2] = {false, false};
+
+	wa_arg_not_null(fcinfo, 1, "data", NULL);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "keys_set_text must be declared with OUT parameters");
+
+	collect_text_document(&set, PG_GETARG_TEXT_PP(1));
+	wa_spi_connect(0);
+	wa_writeset_apply(company_id, &set, &upserted, &deleted);
+	wa_spi_finish();
+
+	result[0] = Int32GetDatum((int32) upserted);
+	result[1] = Int32GetDatum((int32) deleted);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+}
