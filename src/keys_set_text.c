@@ -42,7 +42,9 @@ typedef struct WalkState
 	WaPath		type_path;
 	char	   *key_id;			/* the id whose value is being parsed */
 	char	   *value_start;	/* its first byte in the input */
-	MemoryContext value_cxt;	/* one value's text, reset after each */
+	bool		seen_object;	/* the document's or the type's value began as one */
+	MemoryContext value_cxt;	/* current while in a value; reset after each */
+	MemoryContext call_cxt;		/* what the walk keeps: names, values */
 } WalkState;
 
 static void
@@ -94,6 +96,8 @@ walk_object_start(void *state)
 {
 	WalkState  *st = state;
 
+	if (st->depth <= 1)
+		st->seen_object = true;
 	st->depth++;
 }
 
@@ -123,13 +127,6 @@ walk_array_end(void *state)
 }
 
 static void
-walk_scalar(void *state, char *token pg_attribute_unused(),
-			JsonTokenType tokentype pg_attribute_unused())
-{
-	check_container((WalkState *) state);
-}
-
-static void
 walk_field_start(void *state, char *fname, bool isnull pg_attribute_unused())
 {
 	WalkState  *st = state;
@@ -148,38 +145,50 @@ walk_field_start(void *state, char *fname, bool isnull pg_attribute_unused())
 				break;
 			}
 		st->key_type = fname;
+		st->seen_object = false;
 	}
 	else if (st->depth == 2)
 	{
+		/*
+		 * The parser copies every name and string inside the value into the
+		 * current context: let that be the value's own.
+		 */
 		st->key_id = fname;
 		st->value_start = st->lex->token_start;
+		MemoryContextSwitchTo(st->value_cxt);
 	}
 }
 
-/* A type's id and its value, whole: one write. */
+/* A type's id and its value, whole: one write; a type's value: an object. */
 static void
 walk_field_end(void *state, char *fname, bool isnull)
 {
 	WalkState  *st = state;
 	WaPath		id_path = {&st->type_path, fname, strlen(fname), 0};
-	char	   *text;
+	Jsonb	   *parsed;
 	Jsonb	   *value;
 	JsonbValue	v;
-	MemoryContext caller;
 
+	if (st->depth == 1 && !st->seen_object)
+		refuse_type(st);
 	if (st->depth != 2)
 		return;
+	MemoryContextSwitchTo(st->call_cxt);
 	if (isnull)
 	{
+		MemoryContextReset(st->value_cxt);
 		wa_writeset_add(st->set, st->key_type, fname, NULL, &id_path);
 		return;
 	}
 
-	/* the value's text to jsonb, kept in the call's context with the set */
-	caller = MemoryContextSwitchTo(st->value_cxt);
-	text = pnstrdup(st->value_start, st->lex->prev_token_terminator - st->value_start);
-	MemoryContextSwitchTo(caller);
-	value = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	/* the value's text to jsonb in its own context; the jsonb is kept */
+	MemoryContextSwitchTo(st->value_cxt);
+	parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												CStringGetDatum(pnstrdup(st->value_start,
+																		 st->lex->prev_token_terminator - st->value_start))));
+	MemoryContextSwitchTo(st->call_cxt);
+	value = palloc(VARSIZE(parsed));
+	memcpy(value, parsed, VARSIZE(parsed));
 	MemoryContextReset(st->value_cxt);
 
 	v.type = jbvBinary;
@@ -207,20 +216,25 @@ collect_text_document(WaWriteSet *set, text *doc)
 	st.lex = makeJsonLexContextCstringLen(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
 										  GetDatabaseEncoding(), true);
 	st.set = set;
+	st.call_cxt = CurrentMemoryContext;
 	st.value_cxt = AllocSetContextCreate(CurrentMemoryContext, "keys_set_text value",
 										 ALLOCSET_DEFAULT_SIZES);
+	/* no scalar action: the parser would copy every string for it */
 	walk.semstate = &st;
 	walk.object_start = walk_object_start;
 	walk.object_end = walk_object_end;
 	walk.array_start = walk_array_start;
 	walk.array_end = walk_array_end;
-	walk.scalar = walk_scalar;
 	walk.object_field_start = walk_field_start;
 	walk.object_field_end = walk_field_end;
 
 	result = pg_parse_json(st.lex, &walk);
+	MemoryContextSwitchTo(st.call_cxt);
 	if (result != JSON_SUCCESS)
 		json_ereport_error(result, st.lex);
+	/* a scalar document never began an object */
+	if (!st.seen_object)
+		refuse_document();
 	MemoryContextDelete(st.value_cxt);
 }
 

@@ -28,7 +28,7 @@ const extension = {
   name: 'extension',
   table: 'whatsapp_auth.keys',
   async set(db, company, data) {
-    await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
+    await db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
   },
   async get(db, company, type, ids) {
     const { rows } = await db.query({ name: 'wa_keys_get_json', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', values: [company, type, ids] })
@@ -248,7 +248,9 @@ async function bulk(n, rounds = 7) {
   })
   const writers = {
     // given the document already serialised, as COPY is given its rows
-    extension: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
+    extension: (db, company) => db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, text] }),
+    // the same text as keys_set's jsonb argument (the adapter before keys_set_text)
+    extensionJsonb: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
     client: (db, company) => client.set(db, company, data),
     copy: (db, company) => copyRows(db,
       'COPY bench.floor_keys (company_id, updated_at, key_type, key_id, value, expires_at) FROM STDIN', `${company}\tnow\t`),
@@ -385,10 +387,44 @@ async function manyIdReads() {
   }
 }
 
+// Peak memory of one 10,000-key keys.set sent as the adapter sends it (a
+// text parameter): on a new connection, after one small call of the same
+// function, the backend's peak anonymous memory (VmHWM less the shared and
+// file pages resident: a backend keeps every shared buffer it touched
+// mapped), then the call, then the peak again; medians of `rounds`.
+async function memoryPeaks(n = 10000, rounds = 3) {
+  const text = JSON.stringify(bulkData(n), BufferJSON.replacer)
+  const anon = `WITH s AS (SELECT split_part(l, ':', 1) AS k, (regexp_match(l, '(\\d+) kB'))[1]::bigint AS kb
+                 FROM regexp_split_to_table(pg_read_file('/proc/self/status'), E'\\n') l)
+    SELECT (SELECT kb FROM s WHERE k = 'VmHWM') - (SELECT kb FROM s WHERE k = 'RssShmem')
+         - (SELECT kb FROM s WHERE k = 'RssFile') AS kb`
+  const peaks = {}
+  for (const fn of ['keys_set_text', 'keys_set']) {
+    peaks[fn] = []
+    for (let r = 0; r < rounds; r++) {
+      const db = new pg.Client({ options: '-c jit=off' })
+      await db.connect()
+      await db.query(`SELECT whatsapp_auth.${fn}($1, $2)`, [`mem_${fn}_${r}_warm`, '{"session":{"1.0":{}}}'])
+      const before = Number((await db.query(anon)).rows[0].kb)
+      await db.query(`SELECT whatsapp_auth.${fn}($1, $2)`, [`mem_${fn}_${r}`, text])
+      const after = Number((await db.query(anon)).rows[0].kb)
+      await db.end()
+      peaks[fn].push((after - before) * 1024)
+    }
+  }
+  const mb = (b) => fmt(b / 1048576, 1)
+  console.log(`memory: ${fmt(n)}-key keys.set of ${mb(text.length)} MB; peak above the backend's peak before the call (MB, ${rounds} rounds): ` +
+    `keys_set_text ${peaks.keys_set_text.map(mb).join(' ')}, keys_set (jsonb) ${peaks.keys_set.map(mb).join(' ')}`)
+  report(`peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, keys_set_text (as the adapter), vs the document's size (bytes)`, median(peaks.keys_set_text), text.length, 'bytes', '<= 3x')
+  report(`peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, keys_set (jsonb), vs the document's size (bytes)`, median(peaks.keys_set), text.length, 'bytes', '')
+}
+
 // --- run --------------------------------------------------------------------
 
-// BENCH_READS_ONLY=1: the many-id reads alone (a quick look while tuning)
+// BENCH_READS_ONLY=1: the many-id reads and the memory probe alone (a
+// quick look while tuning)
 if (process.env.BENCH_READS_ONLY) {
+  await memoryPeaks()
   await manyIdReads()
   console.log('\n| figure | extension | baseline | ratio | target |\n|---|---|---|---|---|')
   for (const r of results) console.log(`| ${r.what} | ${fmt(r.ext, 2)} | ${fmt(r.base, 2)} | ${fmt(r.ext / r.base, 2)}x | ${r.target} |`)
@@ -446,11 +482,14 @@ const [singleExt, singleFloor, singleClient] = await singleWrites([extension, fl
 report('single-key write (ms/call, lower is better), extension vs floor', singleExt, singleFloor, 'ms', '<= 1.15x')
 report('single-key write (ms/call), client-side vs floor: no store can beat the client-side store by more', singleClient, singleFloor, 'ms', 'bound')
 
+await memoryPeaks()
 const b = await bulk(10000)
 report('bulk 10,000 keys, warm backend (ms), extension vs COPY', b.warm.extension, b.warm.copy, 'ms', '<= 1.3x')
+report('bulk 10,000 keys, warm backend (ms), keys_set (jsonb) vs COPY', b.warm.extensionJsonb, b.warm.copy, 'ms', '')
 report('bulk 10,000 keys, warm backend (ms), extension vs client-side', b.warm.extension, b.warm.client, 'ms', '>= 5x faster')
 report('bulk 10,000 keys, warm backend (ms), client-side vs COPY: no store can beat the client-side store by more', b.warm.client, b.warm.copy, 'ms', 'bound')
 report('bulk 10,000 keys, cold backend (ms), extension vs COPY', b.cold.extension, b.cold.copy, 'ms', '<= 1.3x')
+report('bulk 10,000 keys, cold backend (ms), keys_set (jsonb) vs COPY', b.cold.extensionJsonb, b.cold.copy, 'ms', '')
 report('bulk 10,000 keys, cold backend (ms), extension vs client-side', b.cold.extension, b.cold.client, 'ms', '>= 5x faster')
 report('bulk 10,000 keys, warm backend (ms): receiving the document as jsonb, alone, vs COPY', b.warm.parse, b.warm.copy, 'ms', '')
 report('bulk 10,000 keys, warm backend (ms): its rows, already parsed, by one INSERT ... SELECT, alone, vs COPY', b.warm.insert, b.warm.copy, 'ms', '')

@@ -119,8 +119,10 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
     },
     // Baileys' own argument, {type: {id: value | null}}: one atomic call,
     // in the select list (in FROM it would cost a function scan more).
+    // keys_set_text takes the text as it is sent: no jsonb tree of the
+    // whole document in the server (a large keys.set needs little memory).
     async set(data) {
-      await query('keys_set', 'SELECT whatsapp_auth.keys_set($1, $2)', [companyId, serialize(data)])
+      await query('keys_set_text', 'SELECT whatsapp_auth.keys_set_text($1, $2)', [companyId, serialize(data)])
     },
     async clear() {
       await query('keys_clear', 'SELECT whatsapp_auth.keys_clear($1)', [companyId])
