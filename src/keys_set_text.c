@@ -44,7 +44,8 @@ typedef struct WalkState
 	char	   *value_start;	/* its first byte in the input */
 	bool		seen_object;	/* the document's or the type's value began as one */
 	MemoryContext value_cxt;	/* current while in a value; reset after each */
-	MemoryContext call_cxt;		/* what the walk keeps: names, values */
+	MemoryContext call_cxt;		/* what the walk keeps: names */
+	MemoryContext kept_cxt;		/* the values it keeps, packed */
 } WalkState;
 
 static void
@@ -186,9 +187,9 @@ walk_field_end(void *state, char *fname, bool isnull)
 	parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 												CStringGetDatum(pnstrdup(st->value_start,
 																		 st->lex->prev_token_terminator - st->value_start))));
-	MemoryContextSwitchTo(st->call_cxt);
-	value = palloc(VARSIZE(parsed));
+	value = MemoryContextAlloc(st->kept_cxt, VARSIZE(parsed));
 	memcpy(value, parsed, VARSIZE(parsed));
+	MemoryContextSwitchTo(st->call_cxt);
 	MemoryContextReset(st->value_cxt);
 
 	v.type = jbvBinary;
@@ -219,6 +220,14 @@ collect_text_document(WaWriteSet *set, text *doc)
 	st.call_cxt = CurrentMemoryContext;
 	st.value_cxt = AllocSetContextCreate(CurrentMemoryContext, "keys_set_text value",
 										 ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * Values live until the call ends, none is freed before: a generation
+	 * context packs them end to end, where an allocation set would round
+	 * each up to a power of two (a 1.1 kB session takes 2 kB there).
+	 */
+	st.kept_cxt = GenerationContextCreate(CurrentMemoryContext, "keys_set_text values",
+										  0, 64 * 1024, 1024 * 1024);
 	/* no scalar action: the parser would copy every string for it */
 	walk.semstate = &st;
 	walk.object_start = walk_object_start;
