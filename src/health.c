@@ -120,7 +120,7 @@ wa_health_init(void)
  * the newest key of the sample, a lower bound.
  */
 #define SAMPLED_KEYS \
-	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE SYSTEM (($1)::pg_catalog.float4) REPEATABLE (0)") ")," \
+	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE pg_catalog.system (($1)::pg_catalog.float4) REPEATABLE (0)") ")," \
 	" f AS (SELECT $2 " WA_OP("/") " GREATEST(pg_catalog.sum(s.keys), 1)::pg_catalog.float8 AS scale FROM s)," \
 	" t AS (SELECT s.key_type, " SCALED("keys") ", " SCALED("expired") ", " SCALED("never") "," \
 	"   " SCALED("bytes") ", s.last_update, " SCALED("d1") ", " SCALED("d7") "," \
