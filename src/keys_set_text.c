@@ -227,7 +227,7 @@ collect_text_document(WaWriteSet *set, text *doc)
 	 * each up to a power of two (a 1.1 kB session takes 2 kB there).
 	 */
 	st.kept_cxt = GenerationContextCreate(CurrentMemoryContext, "keys_set_text values",
-										  0, 64 * 1024, 1024 * 1024);
+										  0, 8 * 1024, 1024 * 1024);
 	/* no scalar action: the parser would copy every string for it */
 	walk.semstate = &st;
 	walk.object_start = walk_object_start;

@@ -27,8 +27,11 @@ const reviveCanonical = (v) => {
 const extension = {
   name: 'extension',
   table: 'whatsapp_auth.keys',
+  // as the adapter: keys_set_text from 65,536 characters, keys_set below
   async set(db, company, data) {
-    await db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
+    const text = JSON.stringify(data, BufferJSON.replacer)
+    if (text.length >= 65536) await db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, text] })
+    else await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] })
   },
   async get(db, company, type, ids) {
     const { rows } = await db.query({ name: 'wa_keys_get_json', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', values: [company, type, ids] })

@@ -53,6 +53,9 @@ export function primaryClient(Client, hosts) {
   }
 }
 
+// keys.set documents from this many characters go through keys_set_text
+const LARGE_SET = 65536
+
 export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto },
   { retryForMs = 60000 } = {}) {
   const revive = (text) => reviveBuffers(JSON.parse(text))
@@ -119,10 +122,16 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
     },
     // Baileys' own argument, {type: {id: value | null}}: one atomic call,
     // in the select list (in FROM it would cost a function scan more).
-    // keys_set_text takes the text as it is sent: no jsonb tree of the
-    // whole document in the server (a large keys.set needs little memory).
+    // A large one through keys_set_text, which walks the text as it is sent
+    // instead of holding a jsonb tree of it (a third of the memory, and
+    // faster); a small one through keys_set, a few µs cheaper per call.
     async set(data) {
-      await query('keys_set_text', 'SELECT whatsapp_auth.keys_set_text($1, $2)', [companyId, serialize(data)])
+      const text = serialize(data)
+      if (text.length >= LARGE_SET) {
+        await query('keys_set_text', 'SELECT whatsapp_auth.keys_set_text($1, $2)', [companyId, text])
+      } else {
+        await query('keys_set', 'SELECT whatsapp_auth.keys_set($1, $2)', [companyId, text])
+      }
     },
     async clear() {
       await query('keys_clear', 'SELECT whatsapp_auth.keys_clear($1)', [companyId])
