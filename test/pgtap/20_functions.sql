@@ -2,7 +2,7 @@
 -- strictness, parallel safety, SECURITY INVOKER, comment; and the
 -- behaviour Baileys relies on.
 BEGIN;
-SELECT plan(129);
+SELECT plan(135);
 
 CREATE TEMP TABLE fn (name text, args text[], rettype text, vol text, strict boolean, par "char");
 INSERT INTO fn VALUES
@@ -11,6 +11,7 @@ INSERT INTO fn VALUES
   ('keys_get',          '{text,text,text[]}',          'jsonb',   'stable',    true,  's'),
   ('keys_get_json',     '{text,text,text[]}',          'json',    'stable',    true,  's'),
   ('keys_set',          '{text,jsonb}',                'record',  'volatile',  false, 'u'),
+  ('keys_set_text',     '{text,text}',                 'record',  'volatile',  false, 'u'),
   ('keys_upsert',       '{text,text,text[],jsonb[]}',  'integer', 'volatile',  false, 'u'),
   ('keys_delete',       '{text,text,text[]}',          'integer', 'volatile',  false, 'u'),
   ('keys_clear',        '{text}',                      'bigint',  'volatile',  false, 'u'),

@@ -3,7 +3,7 @@
 -- from every function; the README's application grants are enough to run
 -- the key store, and its operations grants to monitor and purge.
 BEGIN;
-SELECT plan(74);
+SELECT plan(77);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -45,7 +45,7 @@ GRANT EXECUTE ON FUNCTION
   whatsapp_auth.keys_upsert(text, text, text[], jsonb[]), whatsapp_auth.keys_delete(text, text, text[]),
   whatsapp_auth.keys_clear(text), whatsapp_auth.session_remove(text), whatsapp_auth.key_ttl(text),
   whatsapp_auth.keys_page(text, text, text, integer, boolean),
-  whatsapp_auth.keys_get_json(text, text, text[])
+  whatsapp_auth.keys_get_json(text, text, text[]), whatsapp_auth.keys_set_text(text, text)
   TO wa_tap_app;
 
 SET LOCAL ROLE wa_tap_nobody;
@@ -55,6 +55,7 @@ SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(AR
   $$SELECT whatsapp_auth.keys_get('a', 'session', '{1}')$$,
   $$SELECT whatsapp_auth.keys_get_json('a', 'session', '{1}')$$,
   $$SELECT whatsapp_auth.keys_set('a', '{}')$$,
+  $$SELECT whatsapp_auth.keys_set_text('a', '{}')$$,
   $$SELECT whatsapp_auth.keys_upsert('a', 'session', '{1}', ARRAY['{}']::jsonb[])$$,
   $$SELECT whatsapp_auth.keys_delete('a', 'session', '{1}')$$,
   $$SELECT whatsapp_auth.keys_clear('a')$$,
@@ -84,6 +85,7 @@ SELECT lives_ok($$SELECT whatsapp_auth.creds_set('tap_app', '{}'); SELECT whatsa
   'the application grants are enough to write');
 SELECT is(whatsapp_auth.keys_get('tap_app', 'session', '{1.0}'), '{"1.0":{}}'::jsonb, 'and to read');
 SELECT is(whatsapp_auth.keys_get_json('tap_app', 'session', '{1.0}')::text, '{"1.0": {}}', 'and to read as json');
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set_text('tap_app', '{"session":{"9.0":null}}')$$, 'and to write as text');
 RESET ROLE;
 
 -- Writes read key_ttl directly, not through SQL, with the same checks a
