@@ -518,6 +518,14 @@ const CALLS = {
     await call('keys_set', 'SELECT * FROM whatsapp_auth.keys_set($1, $2)', [company(), param], raw)
   },
 
+  // the same documents as text, walked as they are parsed
+  async keys_set_text() {
+    const m = keysDocument()
+    if (chance(0.03)) m.root = pick([[], 'keys', 1, null, [m.root]])
+    const { param, raw } = jsonbParam(m)
+    await call('keys_set_text', 'SELECT * FROM whatsapp_auth.keys_set_text($1, $2)', [company(), param], raw)
+  },
+
   async keys_upsert() {
     const type = keyType()
     const real = keyTypes.includes(type) ? type : pick(keyTypes)
@@ -805,10 +813,10 @@ test('mutated real values: every call succeeds or fails with a typed SQLSTATE', 
     if (fn !== 'buffer_encode') // takes any bytea: nothing to refuse past the cast
       assert.ok(Object.keys(calls.errors).length > 0, `${fn} never raised an error itself`)
   }
-  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'buffer_decode', 'buffers_normalize', 'jsonb_buffer', 'session_import',
+  for (const fn of ['creds_set', 'keys_set', 'keys_set_text', 'keys_upsert', 'buffer_decode', 'buffers_normalize', 'jsonb_buffer', 'session_import',
     'session_import_files'])
     assert.ok(tally[fn].errors['22P02'] > 0, `${fn} never refused a malformed Buffer node`)
-  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'keys_delete', 'keys_get', 'keys_get_json', 'session_remove', 'health',
+  for (const fn of ['creds_set', 'keys_set', 'keys_set_text', 'keys_upsert', 'keys_delete', 'keys_get', 'keys_get_json', 'session_remove', 'health',
     'session_import_files', 'session_export_files', 'keys_page'])
     assert.ok(tally[fn].errors['22023'] > 0, `${fn} never refused an identifier`)
 })
