@@ -4,7 +4,7 @@ SET search_path = whatsapp_auth, public;
 -- the parts of the document that do not depend on the clock or the disk
 CREATE FUNCTION pg_temp.h(company text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
   SELECT whatsapp_auth.health(company) - 'table_bytes' - 'index_bytes' - 'last_key_update'
-         - 'last_creds_update' - 'last_purge'
+         - 'last_creds_update' - 'last_purge' #- '{figures,as_of}'
 $$;
 
 -- empty store
@@ -74,8 +74,37 @@ SELECT health() -> 'status' AS purge_overdue;
 RESET whatsapp_auth.purge_overdue_after;
 RESET whatsapp_auth.expired_count_warn;
 
+-- store-wide above whatsapp_auth.health_sample_rows keys (30,000 by
+-- default): the planner's estimate of the rows, shared out as a sample of
+-- about that many is (of 40,000 keys, 8,000: some 80 of 400 blocks, so the
+-- bounds below are over 4 standard errors wide); health(company) stays exact
+SELECT creds_set('big', '{"registrationId":2}');
+INSERT INTO keys (company_id, key_type, key_id, value, updated_at, expires_at)
+  SELECT 'big', CASE WHEN g % 4 = 0 THEN 'session' ELSE 'pre-key' END, g::text,
+         jsonb_build_object('n', g), now(), CASE WHEN g % 2 = 0 THEN now() - interval '1 hour' END
+  FROM generate_series(1, 40000) g;
+ANALYZE keys;
+SET whatsapp_auth.health_sample_rows = 50000;
+SELECT health() -> 'figures' ->> 'method' AS below_the_setting;
+SET whatsapp_auth.health_sample_rows = 8000;
+SELECT (h -> 'figures') - 'as_of' - 'sample_percent' - 'sampled_keys' - 'total_from_statistics_of' AS figures,
+       (h -> 'figures' ->> 'total_from_statistics_of')::timestamptz > now() - interval '1 hour' AS statistics_of_the_analyze,
+       round((h -> 'figures' ->> 'sample_percent')::numeric) AS sample_percent,
+       (h -> 'figures' ->> 'sampled_keys')::int BETWEEN 4000 AND 12000 AS sampled_about_8000,
+       (h ->> 'total_keys')::int BETWEEN 20000 AND 60000 AS total_about_40000,
+       (h ->> 'expired_keys')::int BETWEEN 10000 AND 30000 AS expired_about_20000,
+       (h -> 'keys_by_type' -> 'session' ->> 'keys')::int BETWEEN 5000 AND 15000 AS sessions_about_10000,
+       h ->> 'companies' AS companies_with_creds, h ->> 'status' AS status
+  FROM health() h;
+SELECT h ->> 'total_keys' AS exact_for_a_company, h ? 'figures' AS has_figures FROM health('big') h;
+SET whatsapp_auth.health_sample_rows = 0;
+SELECT h -> 'figures' ->> 'method' AS method, h ->> 'total_keys' AS total_keys FROM health() h;
+RESET whatsapp_auth.health_sample_rows;
+SELECT session_remove('big');
+
 -- errors
 SELECT health('not valid');
+SET whatsapp_auth.health_sample_rows = -1;
 SET whatsapp_auth.expired_ratio_warn = 2;
 SET whatsapp_auth.stale_after = '1s';
 

@@ -303,3 +303,31 @@ DROP FUNCTION whatsapp_auth.keys_delete_1_1(text, text, text[]);
 DROP FUNCTION whatsapp_auth.keys_clear_1_1(text);
 DROP FUNCTION whatsapp_auth.session_remove_1_1(text);
 DROP FUNCTION whatsapp_auth.session_import_1_1(jsonb, boolean);
+
+--
+-- Performance at fleet scale: keys_get's answer as JSON text in its final
+-- form, for clients that parse JSON anyway (the Baileys adapter).
+--
+
+CREATE FUNCTION whatsapp_auth.keys_get_json(company_id text, key_type text, ids text[])
+RETURNS json
+AS 'MODULE_PATHNAME', 'wa_keys_get_json'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_get_json(text, text, text[]) IS
+	'keys_get''s answer {id: value} as json text, each stored value printed straight into it: the same keys and values, in key_id order';
+
+REVOKE ALL ON FUNCTION whatsapp_auth.keys_get_json(text, text, text[]) FROM PUBLIC;
+
+-- keys_set with its document as text (how a client sends a parameter):
+-- walked as it is parsed, never one jsonb tree of the whole document.
+-- Not STRICT: NULL arguments raise 22004 like keys_set.
+CREATE FUNCTION whatsapp_auth.keys_set_text(company_id text, data text,
+											lease_token bigint DEFAULT NULL,
+											OUT upserted integer, OUT deleted integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'wa_keys_set_text'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION whatsapp_auth.keys_set_text(text, text, bigint) IS
+	'keys_set with the SignalDataSet as JSON text: the same checks, errors and writes, each value parsed on its own (memory follows the rows, not a tree of the document)';
+
+REVOKE ALL ON FUNCTION whatsapp_auth.keys_set_text(text, text, bigint) FROM PUBLIC;

@@ -3,19 +3,25 @@
  *	  health(): statistics of the key store and a status with its reasons.
  *
  * The figures come from one SQL statement (a tenant's rows through the
- * primary key, or the whole table for the store-wide view; plain reads,
- * so writers are never blocked); the rules that turn them into a status
- * live here, with their thresholds in settings.
+ * primary key; for the store-wide view the whole table, or above
+ * whatsapp_auth.health_sample_rows keys a block sample of about that many,
+ * scaled, so that its cost does not grow with the store; plain reads, so
+ * writers are never blocked and no writer pays for a summary); the rules
+ * that turn them into a status live here, with their thresholds in settings.
  */
 #include "postgres.h"
 
 #include <limits.h>
 
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "optimizer/plancat.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -32,11 +38,13 @@ PG_FUNCTION_INFO_V1(wa_health);
 #define EXPIRED_RATIO_WARN_DEFAULT 0.5
 #define EXPIRED_COUNT_WARN_DEFAULT 500
 #define PURGE_OVERDUE_AFTER_DEFAULT (48 * HOUR_S)
+#define HEALTH_SAMPLE_ROWS_DEFAULT 30000
 
 static int	stale_after = STALE_AFTER_DEFAULT;
 static double expired_ratio_warn = EXPIRED_RATIO_WARN_DEFAULT;
 static int	expired_count_warn = EXPIRED_COUNT_WARN_DEFAULT;
 static int	purge_overdue_after = PURGE_OVERDUE_AFTER_DEFAULT;
+static int	health_sample_rows = HEALTH_SAMPLE_ROWS_DEFAULT;
 
 /* health()'s thresholds: a monitoring role may tune them per session. */
 void
@@ -70,17 +78,20 @@ wa_health_init(void)
 							PURGE_OVERDUE_AFTER_DEFAULT, 60, INT_MAX,
 							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("whatsapp_auth.health_sample_rows",
+							"health(): above about this many keys, the store-wide figures are estimated from a sample of this many; 0 counts every key.",
+							NULL,
+							&health_sample_rows,
+							HEALTH_SAMPLE_ROWS_DEFAULT, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 }
 #define AGO(i) "(pg_catalog.now() " WA_OP("-") " '" i "'::pg_catalog.interval)"
 #define UPDATED_AFTER(i) "k.updated_at " WA_OP(">") " " AGO(i)
 #define UPDATED_BY(i) "k.updated_at " WA_OP("<=") " " AGO(i)
 
-/*
- * %1$s filters keys and creds (a company, or nothing); %2$s counts companies.
- * Returns the document without status/reasons, and the figures the rules use.
- */
-#define HEALTH_SQL \
-	"WITH t AS (" \
+/* A key type's figures over "from" (the keys table as k, filtered or sampled). */
+#define KEY_FIGURES(from) \
 	"  SELECT k.key_type, pg_catalog.count(*) AS keys," \
 	"    pg_catalog.count(*) FILTER (WHERE k.expires_at " WA_OP("<=") " pg_catalog.now()) AS expired," \
 	"    pg_catalog.count(*) FILTER (WHERE k.expires_at IS NULL) AS never," \
@@ -91,7 +102,39 @@ wa_health_init(void)
 	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("7 days") " AND " UPDATED_AFTER("14 days") ") AS d14," \
 	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("14 days") " AND " UPDATED_AFTER("30 days") ") AS d30," \
 	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("30 days") ") AS older" \
-	"  FROM whatsapp_auth.keys k %1$s GROUP BY k.key_type)," \
+	"  FROM " from " GROUP BY k.key_type"
+
+/* A sample's count scaled by f.scale */
+#define SCALED(x) "pg_catalog.round(s." x "::pg_catalog.float8 " WA_OP("*") " f.scale)::pg_catalog.int8 AS " x
+
+/* Every key of the filter */
+#define EXACT_KEYS(filter) "t AS (" KEY_FIGURES("whatsapp_auth.keys k " filter) ")"
+
+/*
+ * About $1 percent of the keys table's blocks: the cost follows the sample,
+ * not the table.  The sample's counts are scaled to $2, the planner's
+ * estimate of the table's rows (its statistics' density times the table's
+ * size now): a ratio estimate, whose error does not depend on how many rows
+ * the sampled blocks happened to hold.  The same seed every call picks the
+ * same blocks (a smaller percent picks a subset of them), so a monitor's
+ * repeated calls find them cached however large the table.  last_update is
+ * the newest key of the sample, a lower bound.
+ */
+#define SAMPLED_KEYS \
+	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE pg_catalog.system (($1)::pg_catalog.float4) REPEATABLE (0)") ")," \
+	" f AS (SELECT $2 " WA_OP("/") " GREATEST(pg_catalog.sum(s.keys), 1)::pg_catalog.float8 AS scale FROM s)," \
+	" t AS (SELECT s.key_type, " SCALED("keys") ", " SCALED("expired") ", " SCALED("never") "," \
+	"   " SCALED("bytes") ", s.last_update, " SCALED("d1") ", " SCALED("d7") "," \
+	"   " SCALED("d14") ", " SCALED("d30") ", " SCALED("older") " FROM s, f)"
+
+/*
+ * %1$s defines t (a key type's figures: exact, or scaled from a sample);
+ * %2$s filters creds (a company, or nothing); %3$s counts companies; %4$s
+ * says how the figures were made (an object merged into the document).
+ * Returns the document without status/reasons, and the figures the rules use.
+ */
+#define HEALTH_SQL \
+	"WITH %1$s," \
 	" tot AS (" \
 	"  SELECT COALESCE(pg_catalog.sum(t.keys), 0)::pg_catalog.int8 AS keys," \
 	"    COALESCE(pg_catalog.sum(t.expired), 0)::pg_catalog.int8 AS expired," \
@@ -106,10 +149,10 @@ wa_health_init(void)
 	"      '>30d', COALESCE(pg_catalog.sum(t.older), 0)) AS buckets" \
 	"  FROM t)," \
 	" c AS (SELECT pg_catalog.count(*) AS n, pg_catalog.max(k.updated_at) AS last_update" \
-	"       FROM whatsapp_auth.creds k %1$s)," \
+	"       FROM whatsapp_auth.creds k %2$s)," \
 	" p AS (SELECT l.* FROM whatsapp_auth.purge_log l ORDER BY l.id DESC LIMIT 1)" \
 	" SELECT pg_catalog.jsonb_build_object(" \
-	"    'companies', %2$s," \
+	"    'companies', %3$s," \
 	"    'total_keys', tot.keys, 'expired_keys', tot.expired, 'never_expiring_keys', tot.never," \
 	"    'keys_by_type', tot.by_type, 'age_buckets', tot.buckets," \
 	"    'last_key_update', tot.last_update, 'last_creds_update', c.last_update," \
@@ -117,16 +160,33 @@ wa_health_init(void)
 	"        " WA_OP("+") " pg_catalog.pg_table_size('whatsapp_auth.creds'::pg_catalog.regclass))," \
 	"    'index_bytes', (pg_catalog.pg_indexes_size('whatsapp_auth.keys'::pg_catalog.regclass)" \
 	"        " WA_OP("+") " pg_catalog.pg_indexes_size('whatsapp_auth.creds'::pg_catalog.regclass))," \
-	"    'last_purge', (SELECT pg_catalog.to_jsonb(p) FROM p))," \
+	"    'last_purge', (SELECT pg_catalog.to_jsonb(p) FROM p)) " WA_OP("||") " %4$s," \
 	"  tot.keys, tot.expired, tot.last_update, c.n " WA_OP(">") " 0," \
 	"  (SELECT pg_catalog.max(l.finished_at) FROM whatsapp_auth.purge_log l WHERE NOT l.dry_run)" \
 	" FROM tot, c"
 
 #define TENANT_FILTER "WHERE k.company_id " WA_OP("=") " $1"
 #define TENANT_COMPANIES "((c.n " WA_OP("+") " tot.keys) " WA_OP(">") " 0)::pg_catalog.int4"
+#define TENANT_FIGURES "'{}'::pg_catalog.jsonb"
 #define STORE_COMPANIES \
 	"(SELECT pg_catalog.count(*) FROM (SELECT s.company_id FROM whatsapp_auth.creds s" \
 	" UNION SELECT s.company_id FROM whatsapp_auth.keys s) u)"
+#define STORE_EXACT_FIGURES \
+	"pg_catalog.jsonb_build_object('figures', pg_catalog.jsonb_build_object(" \
+	"  'method', 'exact', 'as_of', pg_catalog.now()))"
+/* a sample does not see every company: those with creds (exact) */
+#define SAMPLED_COMPANIES "c.n"
+#define SAMPLED_FIGURES \
+	"pg_catalog.jsonb_build_object('figures', pg_catalog.jsonb_build_object(" \
+	"  'method', 'sample', 'as_of', pg_catalog.now()," \
+	"  'sample_percent', pg_catalog.round(($1)::pg_catalog.numeric, 4)," \
+	"  'sampled_keys', (SELECT COALESCE(pg_catalog.sum(s.keys), 0) FROM s)," \
+	"  'estimated', pg_catalog.jsonb_build_array('total_keys', 'expired_keys'," \
+	"    'never_expiring_keys', 'keys_by_type', 'age_buckets', 'last_key_update')," \
+	"  'total_from_statistics_of', (SELECT GREATEST(a.last_vacuum, a.last_autovacuum," \
+	"     a.last_analyze, a.last_autoanalyze) FROM pg_catalog.pg_stat_all_tables a" \
+	"     WHERE a.relid " WA_OP("=") " 'whatsapp_auth.keys'::pg_catalog.regclass)," \
+	"  'companies', 'with creds'))"
 
 typedef enum Severity
 {
@@ -158,20 +218,70 @@ typedef struct Verdict
 	List	   *reasons;
 } Verdict;
 
-/* The text is filled in on first use, from HEALTH_SQL. */
+/* The texts are filled in on first use, from HEALTH_SQL. */
 static WaStatement tenant_stmt = {.nargs = 1, .argtypes = {TEXTOID}};
 static WaStatement store_stmt = {.nargs = 0};
+static WaStatement store_sample_stmt = {.nargs = 2, .argtypes = {FLOAT8OID, FLOAT8OID}};
+
+typedef enum HealthScope
+{
+	HEALTH_TENANT,
+	HEALTH_STORE,
+	HEALTH_STORE_SAMPLE
+} HealthScope;
 
 static WaStatement *
-health_statement(bool tenant)
+health_statement(HealthScope scope)
 {
-	WaStatement *stmt = tenant ? &tenant_stmt : &store_stmt;
+	WaStatement *stmt;
 
-	if (stmt->sql == NULL)
-		stmt->sql = MemoryContextStrdup(TopMemoryContext,
-										psprintf(HEALTH_SQL, tenant ? TENANT_FILTER : "",
-												 tenant ? TENANT_COMPANIES : STORE_COMPANIES));
+	switch (scope)
+	{
+		case HEALTH_TENANT:
+			stmt = &tenant_stmt;
+			if (stmt->sql == NULL)
+				stmt->sql = MemoryContextStrdup(TopMemoryContext,
+												psprintf(HEALTH_SQL, EXACT_KEYS(TENANT_FILTER),
+														 TENANT_FILTER, TENANT_COMPANIES,
+														 TENANT_FIGURES));
+			break;
+		case HEALTH_STORE:
+			stmt = &store_stmt;
+			if (stmt->sql == NULL)
+				stmt->sql = MemoryContextStrdup(TopMemoryContext,
+												psprintf(HEALTH_SQL, EXACT_KEYS(""), "",
+														 STORE_COMPANIES, STORE_EXACT_FIGURES));
+			break;
+		default:
+			stmt = &store_sample_stmt;
+			if (stmt->sql == NULL)
+				stmt->sql = MemoryContextStrdup(TopMemoryContext,
+												psprintf(HEALTH_SQL, SAMPLED_KEYS, "",
+														 SAMPLED_COMPANIES, SAMPLED_FIGURES));
+			break;
+	}
 	return stmt;
+}
+
+/*
+ * The planner's estimate of the keys table's rows now: its statistics'
+ * density times its current size, as the planner itself would use.
+ */
+static double
+keys_row_estimate(void)
+{
+	Oid			relid = get_relname_relid("keys", get_namespace_oid("whatsapp_auth", false));
+	Relation	rel;
+	BlockNumber pages;
+	double		tuples,
+				allvisfrac;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table whatsapp_auth.keys is missing");
+	rel = table_open(relid, AccessShareLock);
+	estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
+	table_close(rel, AccessShareLock);
+	return tuples;
 }
 
 static Datum
@@ -180,14 +290,36 @@ column(int n, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, n, isnull);
 }
 
-/* Run the statement; figures are copied out of SPI memory. */
+/*
+ * Run the statement; figures are copied out of SPI memory.  The store-wide
+ * view counts every key of a table of up to health_sample_rows keys, and
+ * estimates larger ones from a sample of about that many.
+ */
 static void
 collect_figures(const char *company_id, HealthFigures *f)
 {
-	Datum		arg = company_id ? CStringGetTextDatum(company_id) : (Datum) 0;
+	Datum		args[2];
+	HealthScope scope = HEALTH_TENANT;
 	bool		isnull;
 
-	wa_execute(health_statement(company_id != NULL), &arg, NULL, true, SPI_OK_SELECT);
+	if (company_id)
+		args[0] = CStringGetTextDatum(company_id);
+	else
+	{
+		double		rows = health_sample_rows > 0 ? keys_row_estimate() : 0;
+
+		scope = HEALTH_STORE;
+		if (rows > health_sample_rows)
+		{
+			double		percent = 100.0 * health_sample_rows / rows;
+
+			scope = HEALTH_STORE_SAMPLE;
+			args[0] = Float8GetDatum(percent);
+			args[1] = Float8GetDatum(rows);
+		}
+	}
+
+	wa_execute(health_statement(scope), args, NULL, true, SPI_OK_SELECT);
 
 	f->doc = DatumGetJsonbP(SPI_datumTransfer(column(1, &isnull), false, -1));
 	f->total_keys = DatumGetInt64(column(2, &isnull));

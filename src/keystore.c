@@ -211,26 +211,37 @@ single_id(ArrayType *ids, Datum *id)
 	return true;
 }
 
-/* SQL function: keys_get(company_id text, key_type text, ids text[]) returns jsonb */
-Datum
-wa_keys_get(PG_FUNCTION_ARGS)
+/*
+ * Select the live keys keys_get asks for (arguments: company, key type,
+ * ids); the caller is SPI-connected; the rows (key_id, value) are left in
+ * SPI_tuptable.
+ */
+void
+wa_keys_select(FunctionCallInfo fcinfo)
 {
-	MemoryContext caller = CurrentMemoryContext;
 	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(2);
 	WaStatement *stmt = &keys_get_stmt;
 	Datum		args[3];
-	WaJsonbPair *pairs;
-	Jsonb	   *result;
-	uint64		i;
 
 	args[0] = CStringGetTextDatum(wa_company_arg(fcinfo, 0));
 	args[1] = CStringGetTextDatum(wa_key_type_arg(fcinfo, 1));
 	args[2] = PointerGetDatum(ids);
 	if (single_id(ids, &args[2]))
 		stmt = &keys_get_one_stmt;
+	wa_execute(stmt, args, NULL, true, SPI_OK_SELECT);
+}
+
+/* SQL function: keys_get(company_id text, key_type text, ids text[]) returns jsonb */
+Datum
+wa_keys_get(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	WaJsonbPair *pairs;
+	Jsonb	   *result;
+	uint64		i;
 
 	wa_spi_connect(0);
-	wa_execute(stmt, args, NULL, true, SPI_OK_SELECT);
+	wa_keys_select(fcinfo);
 	pairs = palloc(sizeof(WaJsonbPair) * Max(SPI_processed, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{

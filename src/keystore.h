@@ -14,5 +14,6 @@ extern void wa_store_creds(const char *company_id, Jsonb *creds);
 extern bool wa_company_has_state(const char *company_id);
 extern int64 wa_remove_company(const char *company_id);
 extern Datum wa_company_value(FunctionCallInfo fcinfo, WaStatement *stmt);
+extern void wa_keys_select(FunctionCallInfo fcinfo);
 
 #endif							/* WA_KEYSTORE_H */

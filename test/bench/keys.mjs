@@ -27,9 +27,22 @@ const reviveCanonical = (v) => {
 const extension = {
   name: 'extension',
   table: 'whatsapp_auth.keys',
+  // as the adapter: keys_set_text from 65,536 characters, keys_set below
   async set(db, company, data) {
-    await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, JSON.stringify(data, BufferJSON.replacer)] })
+    const text = JSON.stringify(data, BufferJSON.replacer)
+    if (text.length >= 65536) await db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, text] })
+    else await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] })
   },
+  async get(db, company, type, ids) {
+    const { rows } = await db.query({ name: 'wa_keys_get_json', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', values: [company, type, ids] })
+    return reviveCanonical(JSON.parse(rows[0].v))
+  },
+}
+// the same store answering through keys_get's jsonb, as the adapter did
+// before keys_get_json: only for the many-id reads below
+const extensionJsonb = {
+  ...extension,
+  name: 'extension (keys_get jsonb)',
   async get(db, company, type, ids) {
     const { rows } = await db.query({ name: 'wa_keys_get', text: 'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS v', values: [company, type, ids] })
     return reviveCanonical(JSON.parse(rows[0].v))
@@ -238,7 +251,9 @@ async function bulk(n, rounds = 7) {
   })
   const writers = {
     // given the document already serialised, as COPY is given its rows
-    extension: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
+    extension: (db, company) => db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, text] }),
+    // the same text as keys_set's jsonb argument (the adapter before keys_set_text)
+    extensionJsonb: (db, company) => db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] }),
     client: (db, company) => client.set(db, company, data),
     copy: (db, company) => copyRows(db,
       'COPY bench.floor_keys (company_id, updated_at, key_type, key_id, value, expires_at) FROM STDIN', `${company}\tnow\t`),
@@ -289,8 +304,10 @@ async function bulk(n, rounds = 7) {
   return { cold: med(cold), warm: med(warm), serialise }
 }
 
+// ids of the company `reads`, which holds 1,000 sessions in every store
+const readIds = Array.from({ length: 1000 }, (_, i) => `7800${String(i).padStart(7, '0')}.0`)
 async function reads(store, company, n, calls = 300) {
-  const ids = Object.keys(session.keys.session).slice(0, n)
+  const ids = company === 'reads' ? readIds.slice(0, n) : Object.keys(session.keys.session).slice(0, n)
   return withClient(async (db) => {
     const got = Object.keys(await store.get(db, company, 'session', ids)).length
     if (got !== n) throw new Error(`${store.name}: ${got} of ${n} sessions of ${company} found`)
@@ -334,8 +351,89 @@ const bytes = async (table) => (await pool.query(
           pg_indexes_size($1::regclass) AS idx, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
 const showBytes = (name, x) => console.log(`${name}: ${fmt(Number(x.n))} keys, heap ${fmt(x.heap / x.n)} + toast ${fmt(x.toast / x.n)} + indexes ${fmt(x.idx / x.n)} bytes/key`)
 
+// Many-id reads (a group send asks for every device's session at once):
+// one company with 1,000 real sessions (300 values, repeated) in each
+// store; per size, the stores take turns `rounds` times; medians and ranges.
+async function manyIdReads() {
+  const sessionValues = Object.values(session.keys.session)
+  const many = { session: Object.fromEntries(readIds.map((id, i) => [id, sessionValues[i % sessionValues.length]])) }
+  await withClient((db) => extension.set(db, 'reads', many))
+  await withClient((db) => client.set(db, 'reads', many))
+  await pool.query('VACUUM ANALYZE whatsapp_auth.keys, public.whatsapp_keys')
+  const rounds = 5
+  const range = (xs) => `${fmt(Math.min(...xs), 3)}-${fmt(Math.max(...xs), 3)}`
+  for (const n of [1, 10, 100, 1000]) {
+    const calls = n === 1000 ? 30 : n === 100 ? 100 : 300
+    // The least a store answering with one JSON text can cost this client:
+    // a round trip with the call's parameters that reads nothing, then the
+    // parse and revive of the answer's text, which it holds in memory.
+    const answer = await withClient(async (db) => (await db.query(
+      'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', ['reads', 'session', readIds.slice(0, n)])).rows[0].v)
+    const nothing = {
+      name: 'reads nothing',
+      async get(db, company, type, ids) {
+        await db.query({ name: 'round_trip', text: 'SELECT $1::text IS NULL OR $2::text IS NULL OR $3::text[] IS NULL AS v', values: [company, type, ids] })
+        return reviveCanonical(JSON.parse(answer))
+      },
+    }
+    const t = { ext: [], jsonb: [], cli: [], nothing: [] }
+    for (let r = 0; r < rounds; r++) {
+      t.ext.push(await reads(extension, 'reads', n, calls))
+      t.jsonb.push(await reads(extensionJsonb, 'reads', n, calls))
+      t.cli.push(await reads(client, 'reads', n, calls))
+      t.nothing.push(await reads(nothing, 'reads', n, calls))
+    }
+    console.log(`keys_get of ${n} ids (ms/call, ${rounds} rounds of ${calls} calls): keys_get_json ${range(t.ext)}, keys_get jsonb ${range(t.jsonb)}, client-side ${range(t.cli)}, reads nothing ${range(t.nothing)}`)
+    report(`keys_get of ${n} ids (ms/call), extension (keys_get_json, as the adapter) vs client-side`, median(t.ext), median(t.cli), 'ms', n >= 100 ? '<= 0.5x' : '')
+    report(`keys_get of ${n} ids (ms/call), keys_get jsonb (the adapter before) vs client-side`, median(t.jsonb), median(t.cli), 'ms', '')
+    report(`keys_get of ${n} ids (ms/call), a store that reads nothing (a round trip, then the client parses and revives the answer) vs client-side: no store answering in JSON can beat the client-side store by more`, median(t.nothing), median(t.cli), 'ms', 'bound')
+  }
+}
+
+// Peak memory of one 10,000-key keys.set sent as the adapter sends it (a
+// text parameter): on a new connection, after one small call of the same
+// function, the backend's peak anonymous memory (VmHWM less the shared and
+// file pages resident: a backend keeps every shared buffer it touched
+// mapped), then the call, then the peak again; medians of `rounds`.
+async function memoryPeaks(n = 10000, rounds = 3) {
+  const text = JSON.stringify(bulkData(n), BufferJSON.replacer)
+  const anon = `WITH s AS (SELECT split_part(l, ':', 1) AS k, (regexp_match(l, '(\\d+) kB'))[1]::bigint AS kb
+                 FROM regexp_split_to_table(pg_read_file('/proc/self/status'), E'\\n') l)
+    SELECT (SELECT kb FROM s WHERE k = 'VmHWM') - (SELECT kb FROM s WHERE k = 'RssShmem')
+         - (SELECT kb FROM s WHERE k = 'RssFile') AS kb`
+  const peaks = {}
+  for (const fn of ['keys_set_text', 'keys_set']) {
+    peaks[fn] = []
+    for (let r = 0; r < rounds; r++) {
+      const db = new pg.Client({ options: '-c jit=off' })
+      await db.connect()
+      await db.query(`SELECT whatsapp_auth.${fn}($1, $2)`, [`mem_${fn}_${r}_warm`, '{"session":{"1.0":{}}}'])
+      const before = Number((await db.query(anon)).rows[0].kb)
+      await db.query(`SELECT whatsapp_auth.${fn}($1, $2)`, [`mem_${fn}_${r}`, text])
+      const after = Number((await db.query(anon)).rows[0].kb)
+      await db.end()
+      peaks[fn].push((after - before) * 1024)
+    }
+  }
+  const mb = (b) => fmt(b / 1048576, 1)
+  console.log(`memory: ${fmt(n)}-key keys.set of ${mb(text.length)} MB; peak above the backend's peak before the call (MB, ${rounds} rounds): ` +
+    `keys_set_text ${peaks.keys_set_text.map(mb).join(' ')}, keys_set (jsonb) ${peaks.keys_set.map(mb).join(' ')}`)
+  report(`peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, keys_set_text (as the adapter), vs the document's size (bytes)`, median(peaks.keys_set_text), text.length, 'bytes', '<= 3x')
+  report(`peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, keys_set (jsonb), vs the document's size (bytes)`, median(peaks.keys_set), text.length, 'bytes', '')
+}
+
 // --- run --------------------------------------------------------------------
 
+// BENCH_READS_ONLY=1: the many-id reads and the memory probe alone (a
+// quick look while tuning)
+if (process.env.BENCH_READS_ONLY) {
+  await memoryPeaks()
+  await manyIdReads()
+  console.log('\n| figure | extension | baseline | ratio | target |\n|---|---|---|---|---|')
+  for (const r of results) console.log(`| ${r.what} | ${fmt(r.ext, 2)} | ${fmt(r.base, 2)} | ${fmt(r.ext / r.base, 2)}x | ${r.target} |`)
+  await pool.end()
+  process.exit(0)
+}
 const tenants = Number(process.env.BENCH_TENANTS ?? 20)
 // untimed: Node's JIT and the pool's prepared statements warm up on each
 // store's code path, or the first store measured would pay for it
@@ -387,11 +485,14 @@ const [singleExt, singleFloor, singleClient] = await singleWrites([extension, fl
 report('single-key write (ms/call, lower is better), extension vs floor', singleExt, singleFloor, 'ms', '<= 1.15x')
 report('single-key write (ms/call), client-side vs floor: no store can beat the client-side store by more', singleClient, singleFloor, 'ms', 'bound')
 
+await memoryPeaks()
 const b = await bulk(10000)
 report('bulk 10,000 keys, warm backend (ms), extension vs COPY', b.warm.extension, b.warm.copy, 'ms', '<= 1.3x')
+report('bulk 10,000 keys, warm backend (ms), keys_set (jsonb) vs COPY', b.warm.extensionJsonb, b.warm.copy, 'ms', '')
 report('bulk 10,000 keys, warm backend (ms), extension vs client-side', b.warm.extension, b.warm.client, 'ms', '>= 5x faster')
 report('bulk 10,000 keys, warm backend (ms), client-side vs COPY: no store can beat the client-side store by more', b.warm.client, b.warm.copy, 'ms', 'bound')
 report('bulk 10,000 keys, cold backend (ms), extension vs COPY', b.cold.extension, b.cold.copy, 'ms', '<= 1.3x')
+report('bulk 10,000 keys, cold backend (ms), keys_set (jsonb) vs COPY', b.cold.extensionJsonb, b.cold.copy, 'ms', '')
 report('bulk 10,000 keys, cold backend (ms), extension vs client-side', b.cold.extension, b.cold.client, 'ms', '>= 5x faster')
 report('bulk 10,000 keys, warm backend (ms): receiving the document as jsonb, alone, vs COPY', b.warm.parse, b.warm.copy, 'ms', '')
 report('bulk 10,000 keys, warm backend (ms): its rows, already parsed, by one INSERT ... SELECT, alone, vs COPY', b.warm.insert, b.warm.copy, 'ms', '')
@@ -400,10 +501,7 @@ report('bulk 10,000 keys, cold backend (ms): receiving the document as jsonb, al
 report('bulk 10,000 keys, cold backend (ms): receiving the jsonb + that INSERT: no store taking one jsonb can do less', b.cold.parse + b.cold.insert, b.cold.copy, 'ms', 'bound')
 report('bulk 10,000 keys (ms): serialising it first (BufferJSON.replacer, in the client), vs COPY', b.serialise, b.warm.copy, 'ms', '')
 
-for (const n of [1, 10, 100]) {
-  report(`keys_get of ${n} ids (ms/call), extension vs client-side`,
-    await reads(extension, `${extension.name}0_0`, n), await reads(client, `${client.name}0_0`, n), 'ms', '')
-}
+await manyIdReads()
 
 // The curve: cost per key as companies and table size grow.
 const curve = []

@@ -518,6 +518,14 @@ const CALLS = {
     await call('keys_set', 'SELECT * FROM whatsapp_auth.keys_set($1, $2)', [company(), param], raw)
   },
 
+  // the same documents as text, walked as they are parsed
+  async keys_set_text() {
+    const m = keysDocument()
+    if (chance(0.03)) m.root = pick([[], 'keys', 1, null, [m.root]])
+    const { param, raw } = jsonbParam(m)
+    await call('keys_set_text', 'SELECT * FROM whatsapp_auth.keys_set_text($1, $2)', [company(), param], raw)
+  },
+
   async keys_upsert() {
     const type = keyType()
     const real = keyTypes.includes(type) ? type : pick(keyTypes)
@@ -562,6 +570,19 @@ const CALLS = {
                 WHERE k.company_id = $1 AND k.key_type = $2 AND k.key_id = ANY ($3)
                   AND (k.expires_at IS NULL OR k.expires_at > now())) b`, params)
     if (row && row.g !== null && !(row.same && row.same_text)) invariant('keys_get', 'differs from the rows in whatsapp_auth.keys', params)
+  },
+
+  // checked against keys_get: the same object, each value in jsonb's own text
+  async keys_get_json() {
+    const type = keyType()
+    const params = [company({ base: 0.7 }), type, idArray(keyTypes.includes(type) ? type : pick(keyTypes))]
+    const row = await call('keys_get_json',
+      `SELECT j IS NULL AS isnull, j::jsonb = g AS same,
+              (SELECT count(*) FROM json_each(j)) = (SELECT count(*) FROM jsonb_each(g))
+              AND (SELECT COALESCE(bool_and(x.value::text = y.value::text), true)
+                     FROM json_each(j) x JOIN jsonb_each(g) y USING (key)) AS same_text
+         FROM (SELECT whatsapp_auth.keys_get_json($1, $2, $3) AS j, whatsapp_auth.keys_get($1, $2, $3) AS g) a`, params)
+    if (row && !row.isnull && !(row.same && row.same_text)) invariant('keys_get_json', 'differs from keys_get', params)
   },
 
   async keys_clear() {
@@ -792,10 +813,10 @@ test('mutated real values: every call succeeds or fails with a typed SQLSTATE', 
     if (fn !== 'buffer_encode') // takes any bytea: nothing to refuse past the cast
       assert.ok(Object.keys(calls.errors).length > 0, `${fn} never raised an error itself`)
   }
-  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'buffer_decode', 'buffers_normalize', 'jsonb_buffer', 'session_import',
+  for (const fn of ['creds_set', 'keys_set', 'keys_set_text', 'keys_upsert', 'buffer_decode', 'buffers_normalize', 'jsonb_buffer', 'session_import',
     'session_import_files'])
     assert.ok(tally[fn].errors['22P02'] > 0, `${fn} never refused a malformed Buffer node`)
-  for (const fn of ['creds_set', 'keys_set', 'keys_upsert', 'keys_delete', 'keys_get', 'session_remove', 'health',
+  for (const fn of ['creds_set', 'keys_set', 'keys_set_text', 'keys_upsert', 'keys_delete', 'keys_get', 'keys_get_json', 'session_remove', 'health',
     'session_import_files', 'session_export_files', 'keys_page'])
     assert.ok(tally[fn].errors['22023'] > 0, `${fn} never refused an identifier`)
 })

@@ -54,6 +54,9 @@ export function primaryClient(Client, hosts) {
   }
 }
 
+// keys.set documents from this many characters go through keys_set_text
+const LARGE_SET = 65536
+
 export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAuthCreds, proto },
   { retryForMs = 60000, lease: leaseOptions } = {}) {
   const revive = (text) => reviveBuffers(JSON.parse(text))
@@ -107,8 +110,9 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
 
   const keys = {
     async get(type, ids) {
-      const { rows } = await query('keys_get',
-        'SELECT whatsapp_auth.keys_get($1, $2, $3)::text AS found', [companyId, type, ids])
+      // keys_get_json: the answer already in the JSON text it is parsed from
+      const { rows } = await query('keys_get_json',
+        'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS found', [companyId, type, ids])
       const found = revive(rows[0].found)
       if (type === 'app-state-sync-key') {
         for (const id of Object.keys(found)) found[id] = reviveKey(type, found[id])
@@ -123,8 +127,12 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
     },
     // Baileys' own argument, {type: {id: value | null}}: one atomic call,
     // in the select list (in FROM it would cost a function scan more).
+    // A large one through keys_set_text, which walks the text as it is sent
+    // instead of holding a jsonb tree of it (a third of the memory, and
+    // faster); a small one through keys_set, a few µs cheaper per call.
     async set(data) {
-      await write('keys_set', [companyId, serialize(data)])
+      const text = serialize(data)
+      await write(text.length >= LARGE_SET ? 'keys_set_text' : 'keys_set', [companyId, text])
     },
     async clear() {
       await write('keys_clear', [companyId])

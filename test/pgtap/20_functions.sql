@@ -2,7 +2,7 @@
 -- strictness, parallel safety, SECURITY INVOKER, comment; and the
 -- behaviour Baileys relies on.
 BEGIN;
-SELECT plan(153);
+SELECT plan(165);
 
 CREATE TEMP TABLE fn (name text, args text[], rettype text, vol text, strict boolean, par "char");
 INSERT INTO fn VALUES
@@ -19,6 +19,8 @@ INSERT INTO fn VALUES
   ('lease_release',     '{text,bigint}',               'boolean', 'volatile',  false, 'u'),
   ('lease_status',      '{text}',                      'jsonb',   'stable',    true,  's'),
   ('lease_adopt',       '{text,text,bigint,timestamp with time zone,timestamp with time zone,timestamp with time zone}', 'bigint', 'volatile', false, 'u'),
+  ('keys_get_json',     '{text,text,text[]}',          'json',    'stable',    true,  's'),
+  ('keys_set_text',     '{text,text,bigint}',          'record',  'volatile',  false, 'u'),
   ('keys_page',         '{text,text,text,integer,boolean}', 'setof record', 'stable', false, 's'),
   ('session_export_files', '{text}',                     'setof record', 'stable', true, 's'),
   ('session_import_files', '{text,jsonb,boolean,bigint}', 'bigint',  'volatile',  false, 'u'),

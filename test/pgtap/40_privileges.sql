@@ -5,7 +5,7 @@
 -- lease grants to hold a lease and write with its token, and the fence of
 -- a write needs no privilege on leases (roles granted before 1.2 work).
 BEGIN;
-SELECT plan(94);
+SELECT plan(100);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -46,7 +46,8 @@ GRANT EXECUTE ON FUNCTION
   whatsapp_auth.keys_get(text, text, text[]), whatsapp_auth.keys_set(text, jsonb, bigint),
   whatsapp_auth.keys_upsert(text, text, text[], jsonb[], bigint), whatsapp_auth.keys_delete(text, text, text[], bigint),
   whatsapp_auth.keys_clear(text, bigint), whatsapp_auth.session_remove(text, bigint), whatsapp_auth.key_ttl(text),
-  whatsapp_auth.keys_page(text, text, text, integer, boolean)
+  whatsapp_auth.keys_page(text, text, text, integer, boolean),
+  whatsapp_auth.keys_get_json(text, text, text[]), whatsapp_auth.keys_set_text(text, text, bigint)
   TO wa_tap_app;
 
 SET LOCAL ROLE wa_tap_nobody;
@@ -54,7 +55,9 @@ SELECT throws_ok(call, '42501', NULL, 'without grants: ' || call) FROM unnest(AR
   $$SELECT whatsapp_auth.creds_get('a')$$,
   $$SELECT whatsapp_auth.creds_set('a', '{}')$$,
   $$SELECT whatsapp_auth.keys_get('a', 'session', '{1}')$$,
+  $$SELECT whatsapp_auth.keys_get_json('a', 'session', '{1}')$$,
   $$SELECT whatsapp_auth.keys_set('a', '{}')$$,
+  $$SELECT whatsapp_auth.keys_set_text('a', '{}')$$,
   $$SELECT whatsapp_auth.keys_upsert('a', 'session', '{1}', ARRAY['{}']::jsonb[])$$,
   $$SELECT whatsapp_auth.keys_delete('a', 'session', '{1}')$$,
   $$SELECT whatsapp_auth.keys_clear('a')$$,
@@ -116,6 +119,8 @@ RESET ROLE;
 GRANT SELECT, INSERT, UPDATE ON whatsapp_auth.leases TO wa_tap_app;
 SET LOCAL ROLE wa_tap_app;
 SELECT is(whatsapp_auth.lease_release('tap_app', 1), true, 'the lease grants are enough to release it');
+SELECT is(whatsapp_auth.keys_get_json('tap_app', 'session', '{1.0}')::text, '{"1.0": {}}', 'and to read as json');
+SELECT lives_ok($$SELECT whatsapp_auth.keys_set_text('tap_app', '{"session":{"9.0":null}}')$$, 'and to write as text');
 RESET ROLE;
 
 -- Writes read key_ttl directly, not through SQL, with the same checks a
