@@ -77,11 +77,12 @@ COMMENT ON FUNCTION whatsapp_auth.cluster_partitions() IS
 
 -- The assignment rule: a hash of the company over the partitions that
 -- accept new companies.  Deterministic, so the same company gets the same
--- answer until the table changes.
+-- answer until the table changes.  SECURITY DEFINER: the application asks
+-- it (through read_route, for an unknown company) without reading the table.
 CREATE FUNCTION whatsapp_auth.new_company_partition(company_id text)
 RETURNS integer
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	accepting integer[];
@@ -131,13 +132,39 @@ COMMENT ON FUNCTION whatsapp_auth.check_pin(text, text) IS
 
 -- A malformed or NULL company goes to partition 0, which answers with the
 -- store's own error (22023, 22004) or NULL, as a direct call would.  The
--- routing functions are SECURITY DEFINER (search_path pinned) so that the
--- application routes and assigns companies without any privilege on the
--- directory, which would let it point a company anywhere.
+-- routing functions run as the caller, who reads the directory (SELECT is
+-- granted to the application): a SECURITY DEFINER function with its pinned
+-- search_path would set and restore a setting on every call, the largest
+-- part of the routing's cost.  Writing the directory is assign_partition's
+-- alone, SECURITY DEFINER, on a company's first write: the application
+-- assigns companies by the rule without any privilege on the directory
+-- beyond reading it, which would let it point a company anywhere.
+CREATE FUNCTION whatsapp_auth.assign_partition(company_id text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_partition integer;
+BEGIN
+	-- A concurrent first write may win; take its answer.
+	found_partition := whatsapp_auth.new_company_partition(assign_partition.company_id);
+	INSERT INTO whatsapp_auth.directory (company_id, partition)
+	VALUES (assign_partition.company_id, found_partition)
+	ON CONFLICT ON CONSTRAINT directory_pkey DO NOTHING;
+	IF NOT FOUND THEN
+		SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
+		 WHERE d.company_id OPERATOR(pg_catalog.=) (assign_partition.company_id COLLATE "C");
+	END IF;
+	RETURN found_partition;
+END
+$$;
+COMMENT ON FUNCTION whatsapp_auth.assign_partition(text) IS
+	'The partition of a company, assigned by the rule if it has none (write_route, on a first write)';
+
 CREATE FUNCTION whatsapp_auth.read_route(company_id text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	found_partition integer;
@@ -166,7 +193,6 @@ COMMENT ON FUNCTION whatsapp_auth.read_route(text) IS
 CREATE FUNCTION whatsapp_auth.write_route(company_id text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	found_partition integer;
@@ -185,16 +211,8 @@ BEGIN
 	IF FOUND THEN
 		RETURN found_partition;
 	END IF;
-	-- First write: assign.  A concurrent first write may win; take its answer.
-	found_partition := whatsapp_auth.new_company_partition(write_route.company_id);
-	INSERT INTO whatsapp_auth.directory (company_id, partition)
-	VALUES (write_route.company_id, found_partition)
-	ON CONFLICT ON CONSTRAINT directory_pkey DO NOTHING;
-	IF NOT FOUND THEN
-		SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
-		 WHERE d.company_id OPERATOR(pg_catalog.=) (write_route.company_id COLLATE "C");
-	END IF;
-	RETURN found_partition;
+	-- First write: assign.
+	RETURN whatsapp_auth.assign_partition(write_route.company_id);
 END
 $$;
 COMMENT ON FUNCTION whatsapp_auth.write_route(text) IS
