@@ -108,11 +108,12 @@ COMMENT ON FUNCTION whatsapp_auth.new_company_partition(text) IS
 -- it), and so is a well-formed company other than the pinned one.  A NULL
 -- or malformed company passes: it goes to partition 0, which answers as the
 -- store does (NULL, 22004, 22023 invalid company_id).  Not STRICT: the pin
--- of a call with a NULL company is checked too.
+-- of a call with a NULL company is checked too.  Called on every call of a
+-- pinned session, as the caller, like the routing functions: no search_path
+-- of its own (every name in it is qualified but the types').
 CREATE FUNCTION whatsapp_auth.check_pin(pin text, company_id text)
 RETURNS void
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF pin OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
@@ -173,15 +174,18 @@ BEGIN
 	IF pin OPERATOR(pg_catalog.<>) '' THEN
 		PERFORM whatsapp_auth.check_pin(pin, read_route.company_id);
 	END IF;
-	IF read_route.company_id IS NULL
-	   OR read_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RETURN 0;
-	END IF;
+	-- The directory holds well-formed companies only: one found is one, and
+	-- a NULL or malformed one (no lock for NULL: the function is STRICT) is
+	-- told apart after the lookup, off the path of every known company.
 	PERFORM pg_catalog.pg_advisory_xact_lock_shared(1463899474, pg_catalog.hashtext(read_route.company_id));
 	SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
 	 WHERE d.company_id OPERATOR(pg_catalog.=) (read_route.company_id COLLATE "C");
 	IF FOUND THEN
 		RETURN found_partition;
+	END IF;
+	IF read_route.company_id IS NULL
+	   OR read_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
+		RETURN 0;
 	END IF;
 	-- Unknown: it is nowhere; ask where its first write will go.
 	RETURN whatsapp_auth.new_company_partition(read_route.company_id);
@@ -201,15 +205,18 @@ BEGIN
 	IF pin OPERATOR(pg_catalog.<>) '' THEN
 		PERFORM whatsapp_auth.check_pin(pin, write_route.company_id);
 	END IF;
-	IF write_route.company_id IS NULL
-	   OR write_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RETURN 0;
-	END IF;
+	-- The directory holds well-formed companies only: one found is one, and
+	-- a NULL or malformed one (no lock for NULL: the function is STRICT) is
+	-- told apart after the lookup, off the path of every known company.
 	PERFORM pg_catalog.pg_advisory_xact_lock_shared(1463899474, pg_catalog.hashtext(write_route.company_id));
 	SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
 	 WHERE d.company_id OPERATOR(pg_catalog.=) (write_route.company_id COLLATE "C");
 	IF FOUND THEN
 		RETURN found_partition;
+	END IF;
+	IF write_route.company_id IS NULL
+	   OR write_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
+		RETURN 0;
 	END IF;
 	-- First write: assign.
 	RETURN whatsapp_auth.assign_partition(write_route.company_id);
