@@ -43,10 +43,10 @@ const bulk = session.writes.find((w) => Object.keys(w['pre-key'] ?? {}).length =
 
 // The bound for any PL/Proxy router: the bare hop, a PL/Proxy function that
 // forwards the same call to partition 0 (no routing function, no pin).
-await router.query(`CREATE SCHEMA IF NOT EXISTS bench;
-  CREATE OR REPLACE FUNCTION bench.keys_get(company_id text, key_type text, ids text[]) RETURNS jsonb LANGUAGE plproxy AS $$
+await router.query(`CREATE SCHEMA bench;
+  CREATE FUNCTION bench.keys_get(company_id text, key_type text, ids text[]) RETURNS jsonb LANGUAGE plproxy AS $$
     CLUSTER 'whatsapp_auth'; RUN ON 0; SELECT whatsapp_auth.keys_get(company_id, key_type, ids); $$;
-  CREATE OR REPLACE FUNCTION bench.keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL, OUT upserted integer, OUT deleted integer)
+  CREATE FUNCTION bench.keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL, OUT upserted integer, OUT deleted integer)
     RETURNS record LANGUAGE plproxy AS $$
     CLUSTER 'whatsapp_auth'; RUN ON 0; SELECT * FROM whatsapp_auth.keys_set(company_id, data, lease_token); $$;`)
 const get1 = (schema) => (db, i) => q(db, `g1${schema}`, `SELECT ${schema}.keys_get($1, $2, $3)::text`, [company, 'pre-key', [preKeyId]])
