@@ -77,11 +77,12 @@ COMMENT ON FUNCTION whatsapp_auth.cluster_partitions() IS
 
 -- The assignment rule: a hash of the company over the partitions that
 -- accept new companies.  Deterministic, so the same company gets the same
--- answer until the table changes.
+-- answer until the table changes.  SECURITY DEFINER: the application asks
+-- it (through read_route, for an unknown company) without reading the table.
 CREATE FUNCTION whatsapp_auth.new_company_partition(company_id text)
 RETURNS integer
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	accepting integer[];
@@ -102,28 +103,89 @@ $$;
 COMMENT ON FUNCTION whatsapp_auth.new_company_partition(text) IS
 	'The partition a new company is assigned to: hashtext(company_id) over the partitions that accept new companies, in order';
 
+-- The store's pinning (tenant.c), on the router: a malformed pin is refused
+-- (where the store refuses it at SET, as the router has no library to check
+-- it), and so is a well-formed company other than the pinned one.  A NULL
+-- or malformed company passes: it goes to partition 0, which answers as the
+-- store does (NULL, 22004, 22023 invalid company_id).  Not STRICT: the pin
+-- of a call with a NULL company is checked too.  Called on every call of a
+-- pinned session, as the caller, like the routing functions: no search_path
+-- of its own (every name in it is qualified but the types').
+CREATE FUNCTION whatsapp_auth.check_pin(pin text, company_id text)
+RETURNS void
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+AS $$
+BEGIN
+	IF pin OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('invalid value for parameter "whatsapp_auth.company_id": "%s"', pin),
+			DETAIL = 'A company_id is 1 to 50 characters among A-Z, a-z, 0-9, "_" and "-"; empty pins no company.';
+	END IF;
+	IF company_id OPERATOR(pg_catalog.~) '^[A-Za-z0-9_-]{1,50}$' AND company_id OPERATOR(pg_catalog.<>) pin THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = pg_catalog.format('company "%s" is not the company this session is pinned to', company_id),
+			DETAIL = pg_catalog.format('whatsapp_auth.company_id is "%s".', pin);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION whatsapp_auth.check_pin(text, text) IS
+	'Raise 22023 for a malformed pin, 42501 for a company other than the pinned one (the store''s pinning, on the router)';
+
 -- A malformed or NULL company goes to partition 0, which answers with the
 -- store's own error (22023, 22004) or NULL, as a direct call would.  The
--- routing functions are SECURITY DEFINER (search_path pinned) so that the
--- application routes and assigns companies without any privilege on the
--- directory, which would let it point a company anywhere.
-CREATE FUNCTION whatsapp_auth.read_route(company_id text)
+-- routing functions run as the caller, who reads the directory (SELECT is
+-- granted to the application): a SECURITY DEFINER function with its pinned
+-- search_path would set and restore a setting on every call, the largest
+-- part of the routing's cost.  Writing the directory is assign_partition's
+-- alone, SECURITY DEFINER, on a company's first write: the application
+-- assigns companies by the rule without any privilege on the directory
+-- beyond reading it, which would let it point a company anywhere.
+CREATE FUNCTION whatsapp_auth.assign_partition(company_id text)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	found_partition integer;
 BEGIN
-	IF read_route.company_id IS NULL
-	   OR read_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RETURN 0;
+	-- A concurrent first write may win; take its answer.
+	found_partition := whatsapp_auth.new_company_partition(assign_partition.company_id);
+	INSERT INTO whatsapp_auth.directory (company_id, partition)
+	VALUES (assign_partition.company_id, found_partition)
+	ON CONFLICT ON CONSTRAINT directory_pkey DO NOTHING;
+	IF NOT FOUND THEN
+		SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
+		 WHERE d.company_id OPERATOR(pg_catalog.=) (assign_partition.company_id COLLATE "C");
 	END IF;
+	RETURN found_partition;
+END
+$$;
+COMMENT ON FUNCTION whatsapp_auth.assign_partition(text) IS
+	'The partition of a company, assigned by the rule if it has none (write_route, on a first write)';
+
+CREATE FUNCTION whatsapp_auth.read_route(company_id text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS $$
+DECLARE
+	found_partition integer;
+	pin text := pg_catalog.current_setting('whatsapp_auth.company_id', true);
+BEGIN
+	IF pin OPERATOR(pg_catalog.<>) '' THEN
+		PERFORM whatsapp_auth.check_pin(pin, read_route.company_id);
+	END IF;
+	-- The directory holds well-formed companies only: one found is one, and
+	-- a NULL or malformed one (no lock for NULL: the function is STRICT) is
+	-- told apart after the lookup, off the path of every known company.
 	PERFORM pg_catalog.pg_advisory_xact_lock_shared(1463899474, pg_catalog.hashtext(read_route.company_id));
 	SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
 	 WHERE d.company_id OPERATOR(pg_catalog.=) (read_route.company_id COLLATE "C");
 	IF FOUND THEN
 		RETURN found_partition;
+	END IF;
+	IF read_route.company_id IS NULL
+	   OR read_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
+		RETURN 0;
 	END IF;
 	-- Unknown: it is nowhere; ask where its first write will go.
 	RETURN whatsapp_auth.new_company_partition(read_route.company_id);
@@ -135,31 +197,29 @@ COMMENT ON FUNCTION whatsapp_auth.read_route(text) IS
 CREATE FUNCTION whatsapp_auth.write_route(company_id text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	found_partition integer;
+	pin text := pg_catalog.current_setting('whatsapp_auth.company_id', true);
 BEGIN
-	IF write_route.company_id IS NULL
-	   OR write_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RETURN 0;
+	IF pin OPERATOR(pg_catalog.<>) '' THEN
+		PERFORM whatsapp_auth.check_pin(pin, write_route.company_id);
 	END IF;
+	-- The directory holds well-formed companies only: one found is one, and
+	-- a NULL or malformed one (no lock for NULL: the function is STRICT) is
+	-- told apart after the lookup, off the path of every known company.
 	PERFORM pg_catalog.pg_advisory_xact_lock_shared(1463899474, pg_catalog.hashtext(write_route.company_id));
 	SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
 	 WHERE d.company_id OPERATOR(pg_catalog.=) (write_route.company_id COLLATE "C");
 	IF FOUND THEN
 		RETURN found_partition;
 	END IF;
-	-- First write: assign.  A concurrent first write may win; take its answer.
-	found_partition := whatsapp_auth.new_company_partition(write_route.company_id);
-	INSERT INTO whatsapp_auth.directory (company_id, partition)
-	VALUES (write_route.company_id, found_partition)
-	ON CONFLICT ON CONSTRAINT directory_pkey DO NOTHING;
-	IF NOT FOUND THEN
-		SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
-		 WHERE d.company_id OPERATOR(pg_catalog.=) (write_route.company_id COLLATE "C");
+	IF write_route.company_id IS NULL
+	   OR write_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
+		RETURN 0;
 	END IF;
-	RETURN found_partition;
+	-- First write: assign.
+	RETURN whatsapp_auth.assign_partition(write_route.company_id);
 END
 $$;
 COMMENT ON FUNCTION whatsapp_auth.write_route(text) IS
@@ -173,12 +233,13 @@ COMMENT ON FUNCTION whatsapp_auth.import_route(jsonb) IS
 	'RUN ON of session_import: write_route of the document''s company_id';
 
 --
--- The store's per-company functions.  Each is an SQL function (inlined into
--- the caller's statement) that hands the session's whatsapp_auth.company_id
--- to a PL/Proxy function partition_<name>(pin, ...), whose remote statement
--- sets it (SET LOCAL, for that statement alone) on the partition before
--- calling the store: PL/Proxy carries no setting but client_encoding, and
--- the pin must hold where the rows are.  They are VOLATILE, as PL/Proxy
+-- The store's per-company functions, each a PL/Proxy function under the
+-- store's name and signature whose remote statement is the store's call
+-- alone: no SQL wrapper in front (a function returning a record is never
+-- inlined, so it would be planned again on every call) and nothing but the
+-- arguments sent.  The routing function checks the pin on the router, so a
+-- call reaches a partition only for the pinned company, if any, and the
+-- partition need not know the pin.  They are VOLATILE, as PL/Proxy
 -- requires, and CALLED ON NULL INPUT: NULLs travel to the partition, whose
 -- STRICT readers answer NULL and whose writers raise 22004, as directly.
 -- The routes: read_route for what creates nothing (reads, deletes, lease
@@ -187,349 +248,207 @@ COMMENT ON FUNCTION whatsapp_auth.import_route(jsonb) IS
 -- A lease_token travels like any argument; the partition's fence decides.
 --
 
-CREATE FUNCTION whatsapp_auth.partition_creds_get(pin text, company_id text)
+CREATE FUNCTION whatsapp_auth.creds_get(company_id text)
 RETURNS jsonb
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.creds_get(company_id)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.creds_get(company_id);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_creds_get(text, text) IS 'PL/Proxy call of creds_get with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.creds_get(company_id text)
-RETURNS jsonb
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_creds_get(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
 COMMENT ON FUNCTION whatsapp_auth.creds_get(text) IS
 	'creds_get on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_creds_set(pin text, company_id text, creds jsonb, lease_token bigint)
+CREATE FUNCTION whatsapp_auth.creds_set(company_id text, creds jsonb, lease_token bigint DEFAULT NULL)
 RETURNS void
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.creds_set(company_id, creds, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.creds_set(company_id, creds, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_creds_set(text, text, jsonb, bigint) IS 'PL/Proxy call of creds_set with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.creds_set(company_id text, creds jsonb, lease_token bigint DEFAULT NULL)
-RETURNS void
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_creds_set(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
 COMMENT ON FUNCTION whatsapp_auth.creds_set(text, jsonb, bigint) IS
 	'creds_set on the company''s partition (assigned on its first write)';
 
-CREATE FUNCTION whatsapp_auth.partition_keys_get(pin text, company_id text, key_type text, ids text[])
+CREATE FUNCTION whatsapp_auth.keys_get(company_id text, key_type text, ids text[])
 RETURNS jsonb
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.keys_get(company_id, key_type, ids)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.keys_get(company_id, key_type, ids);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_get(text, text, text, text[]) IS 'PL/Proxy call of keys_get with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.keys_get(company_id text, key_type text, ids text[])
-RETURNS jsonb
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_get(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
 COMMENT ON FUNCTION whatsapp_auth.keys_get(text, text, text[]) IS
 	'keys_get on the company''s partition';
-
--- keys_set's record is taken apart once, in a subquery that is not
--- flattened, so the store is called once per call (`(f()).*` would call it
--- once per column).
-CREATE FUNCTION whatsapp_auth.partition_keys_set(pin text, company_id text, data jsonb, lease_token bigint,
-												 OUT upserted integer, OUT deleted integer)
-RETURNS record
-LANGUAGE plproxy VOLATILE
-AS $$
-	CLUSTER 'whatsapp_auth';
-	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT (s.r).upserted AS upserted, (s.r).deleted AS deleted
-	  FROM (SELECT whatsapp_auth.keys_set(company_id, data, lease_token) AS r
-			  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned
-			OFFSET 0) AS s;
-$$;
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_set(text, text, jsonb, bigint) IS 'PL/Proxy call of keys_set with the pin (internal)';
 
 CREATE FUNCTION whatsapp_auth.keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL,
 									   OUT upserted integer, OUT deleted integer)
 RETURNS record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT * FROM whatsapp_auth.partition_keys_set(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.write_route(company_id);
+	SELECT * FROM whatsapp_auth.keys_set(company_id, data, lease_token);
+$$;
 COMMENT ON FUNCTION whatsapp_auth.keys_set(text, jsonb, bigint) IS
 	'keys_set on the company''s partition (assigned on its first write)';
 
-CREATE FUNCTION whatsapp_auth.partition_keys_upsert(pin text, company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint)
+CREATE FUNCTION whatsapp_auth.keys_upsert(company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.keys_upsert(company_id, key_type, ids, vals, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.keys_upsert(company_id, key_type, ids, vals, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_upsert(text, text, text, text[], jsonb[], bigint) IS 'PL/Proxy call of keys_upsert with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.keys_upsert(company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint DEFAULT NULL)
-RETURNS integer
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_upsert(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4, $5)$$;
 COMMENT ON FUNCTION whatsapp_auth.keys_upsert(text, text, text[], jsonb[], bigint) IS
 	'keys_upsert on the company''s partition (assigned on its first write)';
 
 -- Deletes route like reads: deleting from an unknown company assigns none.
-CREATE FUNCTION whatsapp_auth.partition_keys_delete(pin text, company_id text, key_type text, ids text[], lease_token bigint)
+CREATE FUNCTION whatsapp_auth.keys_delete(company_id text, key_type text, ids text[], lease_token bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.keys_delete(company_id, key_type, ids, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.keys_delete(company_id, key_type, ids, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_delete(text, text, text, text[], bigint) IS 'PL/Proxy call of keys_delete with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.keys_delete(company_id text, key_type text, ids text[], lease_token bigint DEFAULT NULL)
-RETURNS integer
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_delete(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4)$$;
 COMMENT ON FUNCTION whatsapp_auth.keys_delete(text, text, text[], bigint) IS
 	'keys_delete on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_keys_clear(pin text, company_id text, lease_token bigint)
-RETURNS bigint
-LANGUAGE plproxy VOLATILE
-AS $$
-	CLUSTER 'whatsapp_auth';
-	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.keys_clear(company_id, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
-$$;
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_clear(text, text, bigint) IS 'PL/Proxy call of keys_clear with the pin (internal)';
-
 CREATE FUNCTION whatsapp_auth.keys_clear(company_id text, lease_token bigint DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_keys_clear(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
-COMMENT ON FUNCTION whatsapp_auth.keys_clear(text, bigint) IS
-	'keys_clear on the company''s partition';
-
--- The set-returning functions call the store in the target list of a
--- subquery over the pin (not flattened), so the pin is set before the
--- store runs, and take its record apart outside.
-CREATE FUNCTION whatsapp_auth.partition_keys_page(pin text, company_id text, key_type text, after_id text,
-												  page_size integer, with_values boolean,
-												  OUT key_id text, OUT value jsonb)
-RETURNS SETOF record
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT (s.r).key_id AS key_id, (s.r).value AS value
-	  FROM (SELECT whatsapp_auth.keys_page(company_id, key_type, after_id, page_size, with_values) AS r
-			  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned
-			OFFSET 0) AS s;
+	SELECT whatsapp_auth.keys_clear(company_id, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_keys_page(text, text, text, text, integer, boolean) IS 'PL/Proxy call of keys_page with the pin (internal)';
+COMMENT ON FUNCTION whatsapp_auth.keys_clear(text, bigint) IS
+	'keys_clear on the company''s partition';
 
 CREATE FUNCTION whatsapp_auth.keys_page(company_id text, key_type text, after_id text DEFAULT NULL,
 										page_size integer DEFAULT 1000, with_values boolean DEFAULT true,
 										OUT key_id text, OUT value jsonb)
 RETURNS SETOF record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 1000
-AS $$SELECT * FROM whatsapp_auth.partition_keys_page(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4, $5)$$;
+LANGUAGE plproxy VOLATILE ROWS 1000
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT * FROM whatsapp_auth.keys_page(company_id, key_type, after_id, page_size, with_values);
+$$;
 COMMENT ON FUNCTION whatsapp_auth.keys_page(text, text, text, integer, boolean) IS
 	'keys_page on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_session_remove(pin text, company_id text, lease_token bigint)
+CREATE FUNCTION whatsapp_auth.session_remove(company_id text, lease_token bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.session_remove(company_id, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.session_remove(company_id, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_session_remove(text, text, bigint) IS 'PL/Proxy call of session_remove with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.session_remove(company_id text, lease_token bigint DEFAULT NULL)
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_session_remove(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
 COMMENT ON FUNCTION whatsapp_auth.session_remove(text, bigint) IS
 	'session_remove on the company''s partition (the directory keeps its entry)';
 
-CREATE FUNCTION whatsapp_auth.partition_session_export(pin text, company_id text)
+CREATE FUNCTION whatsapp_auth.session_export(company_id text)
 RETURNS jsonb
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.session_export(company_id)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.session_export(company_id);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_session_export(text, text) IS 'PL/Proxy call of session_export with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.session_export(company_id text)
-RETURNS jsonb
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_session_export(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
 COMMENT ON FUNCTION whatsapp_auth.session_export(text) IS
 	'session_export on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_session_import(pin text, doc jsonb, replace boolean, lease_token bigint)
+CREATE FUNCTION whatsapp_auth.session_import(doc jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.import_route(doc);
-	SELECT whatsapp_auth.session_import(doc, replace, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.session_import(doc, replace, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_session_import(text, jsonb, boolean, bigint) IS 'PL/Proxy call of session_import with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.session_import(doc jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_session_import(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
 COMMENT ON FUNCTION whatsapp_auth.session_import(jsonb, boolean, bigint) IS
 	'session_import on the partition of the document''s company (assigned on its first write)';
 
-CREATE FUNCTION whatsapp_auth.partition_session_export_files(pin text, company_id text,
-															 OUT file_name text, OUT content text)
+CREATE FUNCTION whatsapp_auth.session_export_files(company_id text, OUT file_name text, OUT content text)
 RETURNS SETOF record
-LANGUAGE plproxy VOLATILE
+LANGUAGE plproxy VOLATILE ROWS 1000
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT (s.r).file_name AS file_name, (s.r).content AS content
-	  FROM (SELECT whatsapp_auth.session_export_files(company_id) AS r
-			  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned
-			OFFSET 0) AS s;
+	SELECT * FROM whatsapp_auth.session_export_files(company_id);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_session_export_files(text, text) IS 'PL/Proxy call of session_export_files with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.session_export_files(company_id text, OUT file_name text, OUT content text)
-RETURNS SETOF record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 1000
-AS $$SELECT * FROM whatsapp_auth.partition_session_export_files(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
 COMMENT ON FUNCTION whatsapp_auth.session_export_files(text) IS
 	'session_export_files on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_session_import_files(pin text, company_id text, files jsonb, replace boolean, lease_token bigint)
+CREATE FUNCTION whatsapp_auth.session_import_files(company_id text, files jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.session_import_files(company_id, files, replace, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.session_import_files(company_id, files, replace, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_session_import_files(text, text, jsonb, boolean, bigint) IS 'PL/Proxy call of session_import_files with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.session_import_files(company_id text, files jsonb, replace boolean DEFAULT false, lease_token bigint DEFAULT NULL)
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_session_import_files(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4)$$;
 COMMENT ON FUNCTION whatsapp_auth.session_import_files(text, jsonb, boolean, bigint) IS
 	'session_import_files on the company''s partition (assigned on its first write)';
 
-CREATE FUNCTION whatsapp_auth.partition_lease_acquire(pin text, company_id text, holder text, ttl interval)
+CREATE FUNCTION whatsapp_auth.lease_acquire(company_id text, holder text, ttl interval DEFAULT '30 seconds')
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.lease_acquire(company_id, holder, ttl)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.lease_acquire(company_id, holder, ttl);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_lease_acquire(text, text, text, interval) IS 'PL/Proxy call of lease_acquire with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.lease_acquire(company_id text, holder text, ttl interval DEFAULT '30 seconds')
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_lease_acquire(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
 COMMENT ON FUNCTION whatsapp_auth.lease_acquire(text, text, interval) IS
 	'lease_acquire on the company''s partition (assigned on its first call, so that its lease lives where its writes go)';
 
 -- Renew and release create nothing (an unknown company has no lease to
 -- renew or release): they route like reads and assign no partition.
-CREATE FUNCTION whatsapp_auth.partition_lease_renew(pin text, company_id text, lease_token bigint, ttl interval)
+CREATE FUNCTION whatsapp_auth.lease_renew(company_id text, lease_token bigint, ttl interval DEFAULT '30 seconds')
 RETURNS timestamptz
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.lease_renew(company_id, lease_token, ttl)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.lease_renew(company_id, lease_token, ttl);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_lease_renew(text, text, bigint, interval) IS 'PL/Proxy call of lease_renew with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.lease_renew(company_id text, lease_token bigint, ttl interval DEFAULT '30 seconds')
-RETURNS timestamptz
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_lease_renew(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3)$$;
 COMMENT ON FUNCTION whatsapp_auth.lease_renew(text, bigint, interval) IS
 	'lease_renew on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_lease_release(pin text, company_id text, lease_token bigint)
+CREATE FUNCTION whatsapp_auth.lease_release(company_id text, lease_token bigint)
 RETURNS boolean
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.lease_release(company_id, lease_token)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.lease_release(company_id, lease_token);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_lease_release(text, text, bigint) IS 'PL/Proxy call of lease_release with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.lease_release(company_id text, lease_token bigint)
-RETURNS boolean
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_lease_release(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2)$$;
 COMMENT ON FUNCTION whatsapp_auth.lease_release(text, bigint) IS
 	'lease_release on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_lease_status(pin text, company_id text)
+CREATE FUNCTION whatsapp_auth.lease_status(company_id text)
 RETURNS jsonb
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.read_route(company_id);
-	SELECT whatsapp_auth.lease_status(company_id)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.lease_status(company_id);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_lease_status(text, text) IS 'PL/Proxy call of lease_status with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.lease_status(company_id text)
-RETURNS jsonb
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_lease_status(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1)$$;
 COMMENT ON FUNCTION whatsapp_auth.lease_status(text) IS
 	'lease_status on the company''s partition';
 
-CREATE FUNCTION whatsapp_auth.partition_lease_adopt(pin text, company_id text, holder text, lease_token bigint, acquired_at timestamptz, expires_at timestamptz, released_at timestamptz)
+CREATE FUNCTION whatsapp_auth.lease_adopt(company_id text, holder text, lease_token bigint, acquired_at timestamptz, expires_at timestamptz, released_at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plproxy VOLATILE
 AS $$
 	CLUSTER 'whatsapp_auth';
 	RUN ON whatsapp_auth.write_route(company_id);
-	SELECT whatsapp_auth.lease_adopt(company_id, holder, lease_token, acquired_at, expires_at, released_at)
-	  FROM (SELECT pg_catalog.set_config('whatsapp_auth.company_id', COALESCE(pin, ''), true)) AS pinned;
+	SELECT whatsapp_auth.lease_adopt(company_id, holder, lease_token, acquired_at, expires_at, released_at);
 $$;
-COMMENT ON FUNCTION whatsapp_auth.partition_lease_adopt(text, text, text, bigint, timestamptz, timestamptz, timestamptz) IS 'PL/Proxy call of lease_adopt with the pin (internal)';
-
-CREATE FUNCTION whatsapp_auth.lease_adopt(company_id text, holder text, lease_token bigint, acquired_at timestamptz, expires_at timestamptz, released_at timestamptz DEFAULT NULL)
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$SELECT whatsapp_auth.partition_lease_adopt(pg_catalog.current_setting('whatsapp_auth.company_id', true), $1, $2, $3, $4, $5, $6)$$;
 COMMENT ON FUNCTION whatsapp_auth.lease_adopt(text, text, bigint, timestamptz, timestamptz, timestamptz) IS
 	'lease_adopt on the company''s partition (assigned on its first call)';
 

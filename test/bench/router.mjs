@@ -3,7 +3,8 @@
 // Then health() of the fleet over 1, 2 and 4 partitions, and a write load
 // through routers of 1 and of 4 partitions (what scales, what does not).
 // Figures only, no pass/fail.  Run by test/bench/router.
-//   ROUTER_URL, PARTITION_URLS (space-separated, p0 first), WHATSAPP_AUTH_SESSION
+//   ROUTER_URL, PARTITION_URLS (space-separated, p0 first), WHATSAPP_AUTH_SESSION;
+//   BENCH_OVERHEAD_ONLY=1 stops after the first table
 import { readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -20,6 +21,7 @@ const ms = (t) => Number(process.hrtime.bigint() - t) / 1e6
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
 const fmt = (x) => x.toFixed(x < 10 ? 3 : 1)
 const range = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`
+const ratioRange = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`
 
 const router = await connect(routerUrl)
 const direct = await connect(partitionUrls[0])
@@ -38,32 +40,48 @@ if (partition !== 0) throw new Error(`bench company on partition ${partition}`)
 const preKeyId = Object.keys(session.keys['pre-key'])[0]
 const singles = session.writes.filter((w) => Object.values(w).reduce((n, ids) => n + Object.keys(ids).length, 0) === 1)
 const bulk = session.writes.find((w) => Object.keys(w['pre-key'] ?? {}).length === 812)
+
+// The bound for any PL/Proxy router: the bare hop, a PL/Proxy function that
+// forwards the same call to partition 0 (no routing function, no pin).
+await router.query(`CREATE SCHEMA bench;
+  CREATE FUNCTION bench.keys_get(company_id text, key_type text, ids text[]) RETURNS jsonb LANGUAGE plproxy AS $$
+    CLUSTER 'whatsapp_auth'; RUN ON 0; SELECT whatsapp_auth.keys_get(company_id, key_type, ids); $$;
+  CREATE FUNCTION bench.keys_set(company_id text, data jsonb, lease_token bigint DEFAULT NULL, OUT upserted integer, OUT deleted integer)
+    RETURNS record LANGUAGE plproxy AS $$
+    CLUSTER 'whatsapp_auth'; RUN ON 0; SELECT * FROM whatsapp_auth.keys_set(company_id, data, lease_token); $$;`)
+const get1 = (schema) => (db, i) => q(db, `g1${schema}`, `SELECT ${schema}.keys_get($1, $2, $3)::text`, [company, 'pre-key', [preKeyId]])
+const set1 = (schema) => (db, i) => q(db, `s1${schema}`, `SELECT ${schema}.keys_set($1, $2)`, [company, JSON.stringify(singles[i % singles.length])])
+const set812 = (schema) => (db, i) => q(db, `s812${schema}`, `SELECT ${schema}.keys_set($1, $2)`, [company, JSON.stringify(bulk)])
 const calls = {
-  'keys_get of 1 id': { n: 400, run: (db, i) => q(db, 'g1', 'SELECT whatsapp_auth.keys_get($1, $2, $3)::text', [company, 'pre-key', [preKeyId]]) },
-  'single-key keys_set': { n: 200, run: (db, i) => q(db, 's1', 'SELECT whatsapp_auth.keys_set($1, $2)', [company, JSON.stringify(singles[i % singles.length])]) },
-  '812-key keys_set': { n: 8, run: (db, i) => q(db, 's812', 'SELECT whatsapp_auth.keys_set($1, $2)', [company, JSON.stringify(bulk)]) },
+  'keys_get of 1 id': { n: 400, run: get1 },
+  'single-key keys_set': { n: 200, run: set1 },
+  '812-key keys_set': { n: 8, run: set812 },
 }
 
 console.log(`\nrouter vs direct, same company and rows on p0, calls taking turns; medians of each round (${ROUNDS} rounds)`)
-console.log('| call | direct (ms) | router (ms) | router / direct | rounds: ratio range |')
-console.log('|---|---|---|---|---|')
+console.log('bare hop: a PL/Proxy function forwarding the same call with RUN ON 0 (no routing, no pin), the bound of any PL/Proxy router')
+console.log('| call | direct (ms) | bare hop (ms) | router (ms) | bare hop / direct | router / direct | rounds: router / direct |')
+console.log('|---|---|---|---|---|---|---|')
 for (const [label, { n, run }] of Object.entries(calls)) {
-  for (let i = 0; i < 5; i++) { await run(direct, i); await run(router, i) }   // prepared, connections warm
-  const d = [], r = []
+  const ways = [[direct, run('whatsapp_auth')], [router, run('bench')], [router, run('whatsapp_auth')]]
+  for (let i = 0; i < 5; i++) for (const [db, call] of ways) await call(db, i)   // prepared, connections warm
+  const d = [], b = [], r = []
   for (let round = 0; round < ROUNDS; round++) {
-    const dr = [], rr = []
+    const out = [[], [], []]
     for (let i = 0; i < n; i++) {
-      const first = (i + round) % 2 === 0 ? [direct, dr] : [router, rr]
-      const second = first[0] === direct ? [router, rr] : [direct, dr]
-      for (const [db, out] of [first, second]) { const t = process.hrtime.bigint(); await run(db, i); out.push(ms(t)) }
+      for (let k = 0; k < 3; k++) {   // each way first in turn
+        const w = (i + round + k) % 3
+        const t = process.hrtime.bigint(); await ways[w][1](ways[w][0], i); out[w].push(ms(t))
+      }
     }
-    d.push(median(dr)); r.push(median(rr))
+    d.push(median(out[0])); b.push(median(out[1])); r.push(median(out[2]))
   }
-  const ratios = d.map((x, i) => r[i] / x)
-  console.log(`| ${label} | ${fmt(median(d))} | ${fmt(median(r))} | ${median(ratios).toFixed(2)}× | ${range(ratios)}× |`)
+  const bare = b.map((x, i) => x / d[i]), ratios = r.map((x, i) => x / d[i])
+  console.log(`| ${label} | ${fmt(median(d))} | ${fmt(median(b))} | ${fmt(median(r))} | ${median(bare).toFixed(2)}× (${ratioRange(bare)}×) | ${median(ratios).toFixed(2)}× | ${ratioRange(ratios)}× |`)
 }
 await router.query('SELECT whatsapp_auth.session_remove($1)', [company])
 await router.query('UPDATE whatsapp_auth.partitions SET accepts_new_companies = true')
+if (process.env.BENCH_OVERHEAD_ONLY) { await router.end(); await direct.end(); process.exit(0) }   // the first table alone
 
 // health() of the fleet: the router's server lists 1, 2, then 4 partitions.
 const conninfo = (url) => { const [, db, host, port] = url.match(/^postgresql:\/\/postgres@\/([^?]+)\?host=([^&]+)&port=(\d+)$/); return `host=${host} port=${port} dbname=${db}` }
