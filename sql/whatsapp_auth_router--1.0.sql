@@ -293,6 +293,29 @@ $$;
 COMMENT ON FUNCTION whatsapp_auth.keys_set(text, jsonb, bigint) IS
 	'keys_set on the company''s partition (assigned on its first write)';
 
+CREATE FUNCTION whatsapp_auth.keys_get_json(company_id text, key_type text, ids text[])
+RETURNS json
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.read_route(company_id);
+	SELECT whatsapp_auth.keys_get_json(company_id, key_type, ids);
+$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_get_json(text, text, text[]) IS
+	'keys_get_json on the company''s partition';
+
+CREATE FUNCTION whatsapp_auth.keys_set_text(company_id text, data text, lease_token bigint DEFAULT NULL,
+											OUT upserted integer, OUT deleted integer)
+RETURNS record
+LANGUAGE plproxy VOLATILE
+AS $$
+	CLUSTER 'whatsapp_auth';
+	RUN ON whatsapp_auth.write_route(company_id);
+	SELECT * FROM whatsapp_auth.keys_set_text(company_id, data, lease_token);
+$$;
+COMMENT ON FUNCTION whatsapp_auth.keys_set_text(text, text, bigint) IS
+	'keys_set_text on the company''s partition (assigned on its first write)';
+
 CREATE FUNCTION whatsapp_auth.keys_upsert(company_id text, key_type text, ids text[], vals jsonb[], lease_token bigint DEFAULT NULL)
 RETURNS integer
 LANGUAGE plproxy VOLATILE

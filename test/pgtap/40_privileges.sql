@@ -119,7 +119,7 @@ RESET ROLE;
 GRANT SELECT, INSERT, UPDATE ON whatsapp_auth.leases TO wa_tap_app;
 SET LOCAL ROLE wa_tap_app;
 SELECT is(whatsapp_auth.lease_release('tap_app', 1), true, 'the lease grants are enough to release it');
-SELECT is(whatsapp_auth.keys_get_json('tap_app', 'session', '{1.0}')::text, '{"1.0": {}}', 'and to read as json');
+SELECT is(whatsapp_auth.keys_get_json('tap_app', 'session', '{1.0}')::text, '{"1.0": {"v": 1}}', 'and to read as json');
 SELECT lives_ok($$SELECT whatsapp_auth.keys_set_text('tap_app', '{"session":{"9.0":null}}')$$, 'and to write as text');
 RESET ROLE;
 
