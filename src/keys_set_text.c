@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "args.h"
+#include "keystore.h"
 #include "lease.h"
 #include "path.h"
 #include "spi_plans.h"
@@ -254,23 +255,8 @@ wa_keys_set_text(PG_FUNCTION_ARGS)
 {
 	char	   *company_id = wa_company_arg(fcinfo, 0);
 	WaWriteSet	set = {0};
-	uint64		upserted,
-				deleted;
-	TupleDesc	tupdesc;
-	Datum		result[2];
-	bool		nulls[2] = {false, false};
 
 	wa_arg_not_null(fcinfo, 1, "data", NULL);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "keys_set_text must be declared with OUT parameters");
-
 	collect_text_document(&set, PG_GETARG_TEXT_PP(1));
-	wa_spi_connect(0);
-	wa_lease_fence_arg(fcinfo, 2, company_id);
-	wa_writeset_apply(company_id, &set, &upserted, &deleted);
-	wa_spi_finish();
-
-	result[0] = Int32GetDatum((int32) upserted);
-	result[1] = Int32GetDatum((int32) deleted);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+	return wa_keys_set_apply(fcinfo, company_id, &set);
 }

@@ -261,31 +261,41 @@ wa_keys_get(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(result);
 }
 
-/* SQL function: keys_set(company_id text, data jsonb, lease_token bigint, OUT upserted int, OUT deleted int) */
+/*
+ * The rest of keys_set and keys_set_text once their document is collected:
+ * fenced by argument 2, applied, and (upserted, deleted) as the result.
+ */
 Datum
-wa_keys_set(PG_FUNCTION_ARGS)
+wa_keys_set_apply(FunctionCallInfo fcinfo, const char *company_id, WaWriteSet *set)
 {
-	char	   *company_id = wa_company_arg(fcinfo, 0);
-	WaWriteSet	set = {0};
 	uint64		upserted,
 				deleted;
 	TupleDesc	tupdesc;
 	Datum		result[2];
 	bool		nulls[2] = {false, false};
 
-	wa_arg_not_null(fcinfo, 1, "data", NULL);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "keys_set must be declared with OUT parameters");
-
-	wa_writeset_add_document(&set, &PG_GETARG_JSONB_P(1)->root, NULL);
+		elog(ERROR, "a keys_set function must be declared with OUT parameters");
 	wa_spi_connect(0);
 	wa_lease_fence_arg(fcinfo, 2, company_id);
-	wa_writeset_apply(company_id, &set, &upserted, &deleted);
+	wa_writeset_apply(company_id, set, &upserted, &deleted);
 	wa_spi_finish();
 
 	result[0] = Int32GetDatum((int32) upserted);
 	result[1] = Int32GetDatum((int32) deleted);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), result, nulls)));
+}
+
+/* SQL function: keys_set(company_id text, data jsonb, lease_token bigint, OUT upserted int, OUT deleted int) */
+Datum
+wa_keys_set(PG_FUNCTION_ARGS)
+{
+	char	   *company_id = wa_company_arg(fcinfo, 0);
+	WaWriteSet	set = {0};
+
+	wa_arg_not_null(fcinfo, 1, "data", NULL);
+	wa_writeset_add_document(&set, &PG_GETARG_JSONB_P(1)->root, NULL);
+	return wa_keys_set_apply(fcinfo, company_id, &set);
 }
 
 /*
