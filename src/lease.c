@@ -128,11 +128,14 @@ static WaStatement takeover_stmt = {
 	.cursor_options = WA_GENERIC_PLAN,
 };
 
-/* Renew: only the current, unreleased token; expired or not. */
+/* Renew and release act on the company's current, unreleased token only. */
+#define CURRENT_TOKEN \
+	" WHERE l.company_id " WA_OP("=") " $1" \
+	" AND l.lease_token " WA_OP("=") " $2 AND l.released_at IS NULL"
+
+/* Renew: expired or not. */
 static WaStatement extend_stmt = {
-	.sql = "UPDATE whatsapp_auth.leases l SET expires_at = $3"
-	" WHERE l.company_id " WA_OP("=") " $1"
-	" AND l.lease_token " WA_OP("=") " $2 AND l.released_at IS NULL",
+	.sql = "UPDATE whatsapp_auth.leases l SET expires_at = $3" CURRENT_TOKEN,
 	.nargs = 3,
 	.argtypes = {TEXTOID, INT8OID, TIMESTAMPTZOID},
 	.cursor_options = WA_GENERIC_PLAN,
@@ -140,9 +143,7 @@ static WaStatement extend_stmt = {
 
 static WaStatement release_stmt = {
 	.sql = "UPDATE whatsapp_auth.leases l"
-	" SET released_at = $3, expires_at = LEAST(l.expires_at, $3)"
-	" WHERE l.company_id " WA_OP("=") " $1"
-	" AND l.lease_token " WA_OP("=") " $2 AND l.released_at IS NULL",
+	" SET released_at = $3, expires_at = LEAST(l.expires_at, $3)" CURRENT_TOKEN,
 	.nargs = 3,
 	.argtypes = {TEXTOID, INT8OID, TIMESTAMPTZOID},
 	.cursor_options = WA_GENERIC_PLAN,
