@@ -13,11 +13,14 @@ PGFILEDESC = "whatsapp_auth - Baileys auth state store"
 # runs what REGRESS names, so the two never mix.
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-# The router, a second extension with no library of its own (PL/Proxy
-# functions in front of partitions running whatsapp_auth): its control file
-# and install scripts are installed beside the store's.
+# The router, a second extension (PL/Proxy functions in front of partitions
+# running whatsapp_auth, and a small library of its own for the routing):
+# its control file, install scripts and library are installed beside the
+# store's.
 ROUTER = whatsapp_auth_router
 DATA += $(ROUTER).control $(wildcard sql/$(ROUTER)--*.sql)
+MODULES = $(ROUTER)
+vpath $(ROUTER).c router
 
 REGRESS = $(sort $(filter-out $(EXTENSION)--% $(ROUTER)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)

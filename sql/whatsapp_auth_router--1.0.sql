@@ -103,34 +103,6 @@ $$;
 COMMENT ON FUNCTION whatsapp_auth.new_company_partition(text) IS
 	'The partition a new company is assigned to: hashtext(company_id) over the partitions that accept new companies, in order';
 
--- The store's pinning (tenant.c), on the router: a malformed pin is refused
--- (where the store refuses it at SET, as the router has no library to check
--- it), and so is a well-formed company other than the pinned one.  A NULL
--- or malformed company passes: it goes to partition 0, which answers as the
--- store does (NULL, 22004, 22023 invalid company_id).  Not STRICT: the pin
--- of a call with a NULL company is checked too.  Called on every call of a
--- pinned session, as the caller, like the routing functions: no search_path
--- of its own (every name in it is qualified but the types').
-CREATE FUNCTION whatsapp_auth.check_pin(pin text, company_id text)
-RETURNS void
-LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
-AS $$
-BEGIN
-	IF pin OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = pg_catalog.format('invalid value for parameter "whatsapp_auth.company_id": "%s"', pin),
-			DETAIL = 'A company_id is 1 to 50 characters among A-Z, a-z, 0-9, "_" and "-"; empty pins no company.';
-	END IF;
-	IF company_id OPERATOR(pg_catalog.~) '^[A-Za-z0-9_-]{1,50}$' AND company_id OPERATOR(pg_catalog.<>) pin THEN
-		RAISE EXCEPTION USING ERRCODE = '42501',
-			MESSAGE = pg_catalog.format('company "%s" is not the company this session is pinned to', company_id),
-			DETAIL = pg_catalog.format('whatsapp_auth.company_id is "%s".', pin);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION whatsapp_auth.check_pin(text, text) IS
-	'Raise 22023 for a malformed pin, 42501 for a company other than the pinned one (the store''s pinning, on the router)';
-
 -- A malformed or NULL company goes to partition 0, which answers with the
 -- store's own error (22023, 22004) or NULL, as a direct call would.  The
 -- routing functions run as the caller, who reads the directory (SELECT is
@@ -163,65 +135,25 @@ $$;
 COMMENT ON FUNCTION whatsapp_auth.assign_partition(text) IS
 	'The partition of a company, assigned by the rule if it has none (write_route, on a first write)';
 
+-- The routing functions, in C (router/whatsapp_auth_router.c): they run
+-- before every call, so they check the pin (the store's pinning, on the
+-- router: 22023 for a malformed pin, 42501 for another well-formed
+-- company), take the company's route lock shared and read the directory's
+-- primary key without a query of their own.  A company without a row goes
+-- to new_company_partition (reads) or assign_partition (writes); a NULL or
+-- malformed one to partition 0.  CALLED ON NULL INPUT: the pin of a call
+-- with a NULL company is checked too.
 CREATE FUNCTION whatsapp_auth.read_route(company_id text)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-AS $$
-DECLARE
-	found_partition integer;
-	pin text := pg_catalog.current_setting('whatsapp_auth.company_id', true);
-BEGIN
-	IF pin OPERATOR(pg_catalog.<>) '' THEN
-		PERFORM whatsapp_auth.check_pin(pin, read_route.company_id);
-	END IF;
-	-- The directory holds well-formed companies only: one found is one, and
-	-- a NULL or malformed one (no lock for NULL: the function is STRICT) is
-	-- told apart after the lookup, off the path of every known company.
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(1463899474, pg_catalog.hashtext(read_route.company_id));
-	SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
-	 WHERE d.company_id OPERATOR(pg_catalog.=) (read_route.company_id COLLATE "C");
-	IF FOUND THEN
-		RETURN found_partition;
-	END IF;
-	IF read_route.company_id IS NULL
-	   OR read_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RETURN 0;
-	END IF;
-	-- Unknown: it is nowhere; ask where its first write will go.
-	RETURN whatsapp_auth.new_company_partition(read_route.company_id);
-END
-$$;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'wa_router_read_route';
 COMMENT ON FUNCTION whatsapp_auth.read_route(text) IS
 	'RUN ON of reads and deletes: the company''s partition (without assigning one); waits while a move switches it';
 
 CREATE FUNCTION whatsapp_auth.write_route(company_id text)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-AS $$
-DECLARE
-	found_partition integer;
-	pin text := pg_catalog.current_setting('whatsapp_auth.company_id', true);
-BEGIN
-	IF pin OPERATOR(pg_catalog.<>) '' THEN
-		PERFORM whatsapp_auth.check_pin(pin, write_route.company_id);
-	END IF;
-	-- The directory holds well-formed companies only: one found is one, and
-	-- a NULL or malformed one (no lock for NULL: the function is STRICT) is
-	-- told apart after the lookup, off the path of every known company.
-	PERFORM pg_catalog.pg_advisory_xact_lock_shared(1463899474, pg_catalog.hashtext(write_route.company_id));
-	SELECT d.partition INTO found_partition FROM whatsapp_auth.directory d
-	 WHERE d.company_id OPERATOR(pg_catalog.=) (write_route.company_id COLLATE "C");
-	IF FOUND THEN
-		RETURN found_partition;
-	END IF;
-	IF write_route.company_id IS NULL
-	   OR write_route.company_id OPERATOR(pg_catalog.!~) '^[A-Za-z0-9_-]{1,50}$' THEN
-		RETURN 0;
-	END IF;
-	-- First write: assign.
-	RETURN whatsapp_auth.assign_partition(write_route.company_id);
-END
-$$;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'wa_router_write_route';
 COMMENT ON FUNCTION whatsapp_auth.write_route(text) IS
 	'RUN ON of writes: the company''s partition, assigned on its first write; waits while a move switches it';
 

@@ -25,30 +25,11 @@ wa_quote_for_message(const char *value, int len)
 	return psprintf("%s...", pnstrdup(value, pg_mbcliplen(value, len, WA_QUOTE_MAX)));
 }
 
-/* True for A-Z a-z 0-9 _ - */
-static inline bool
-is_company_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
 /* True for a-z 0-9 - */
 static inline bool
 is_key_type_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-bool
-wa_company_id_is_valid(const char *company_id, int len)
-{
-	int			i;
-	bool		ok = len >= 1 && len <= 50;
-
-	for (i = 0; ok && i < len; i++)
-		ok = is_company_char(company_id[i]);
-	return ok;
 }
 
 void
