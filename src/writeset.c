@@ -4,8 +4,9 @@
  *	  then written in one order, (key_type, key_id) bytewise, whatever
  *	  order the input had.  Two calls touching overlapping keys then take
  *	  their row locks in the same order and cannot deadlock.  Consecutive
- *	  upserts go to the server as one statement over arrays; a delete
- *	  breaks the run so the order holds across both kinds of write.
+ *	  upserts go to the server as one statement over arrays, a bounded
+ *	  batch at a time; a delete breaks the run so the order holds across
+ *	  both kinds of write.
  */
 #include "postgres.h"
 
@@ -24,6 +25,15 @@
 #include "validate.h"
 #include "value_size.h"
 #include "writeset.h"
+
+/*
+ * Most keys and value bytes one upsert statement takes.  Its arrays are a
+ * copy of what it writes: built for the whole call, they would be as large
+ * as the call's values; a batch bounds them, and the batches go in lock
+ * order, one after the other, in the caller's transaction.
+ */
+#define UPSERT_BATCH_KEYS 1000
+#define UPSERT_BATCH_BYTES (1024 * 1024)
 
 /* Both upserts: a key written again takes the new value and expiry. */
 #define UPSERT_SQL(rows) \
@@ -248,7 +258,8 @@ writeset_sort(WaWriteSet *set)
 /*
  * The jsonb[] of the values of writes[0..n-1], built from their containers
  * in one pass: construct_array() would want each as a standalone jsonb
- * first, a copy of every value that it would then copy again.
+ * first, a copy of every value that it would then copy again.  A batch
+ * holds at most UPSERT_BATCH_BYTES plus one value: far below MaxAllocSize.
  */
 static ArrayType *
 value_array(const WaKeyWrite *writes, int n)
@@ -260,11 +271,6 @@ value_array(const WaKeyWrite *writes, int n)
 
 	for (i = 0; i < n; i++)
 		bytes += INTALIGN(VARHDRSZ + writes[i].value_len);
-	if (!AllocSizeIsValid(bytes))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the values of one call total %zu bytes, more than the %zu a call can write",
-						bytes, (Size) MaxAllocSize)));
 	array = palloc(bytes);
 	SET_VARSIZE(array, bytes);
 	array->ndim = 1;
@@ -285,11 +291,13 @@ value_array(const WaKeyWrite *writes, int n)
 	return array;
 }
 
-/* Upsert one key. */
+/* Upsert one key; its arguments are built in batch_cxt. */
 static uint64
-upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
+upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache,
+		   MemoryContext batch_cxt)
 {
 	const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, w->key_type);
+	MemoryContext caller = MemoryContextSwitchTo(batch_cxt);
 	Jsonb	   *value = palloc(VARHDRSZ + w->value_len);
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ttl->expires ? ' ' : 'n'};
@@ -302,17 +310,23 @@ upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
 	args[3] = JsonbPGetDatum(value);
 	args[4] = TimestampTzGetDatum(ttl->expires_at);
 	wa_execute(&upsert_one_stmt, args, nulls, false, SPI_OK_INSERT);
+	MemoryContextSwitchTo(caller);
 	return SPI_processed;
 }
 
-/* Upsert writes[0..n-1] (all with values, in lock order) in one statement. */
+/*
+ * Upsert writes[0..n-1] (all with values, in lock order, one batch) in one
+ * statement; its arrays are built in batch_cxt, which the caller resets.
+ */
 static uint64
-upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
+upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache,
+		   MemoryContext batch_cxt)
 {
-	Datum	   *types = palloc(sizeof(Datum) * n);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *expiries = palloc(sizeof(Datum) * n);
-	bool	   *never = palloc(sizeof(bool) * n);
+	MemoryContext caller = CurrentMemoryContext;
+	Datum	   *types = MemoryContextAlloc(batch_cxt, sizeof(Datum) * n);
+	Datum	   *ids = MemoryContextAlloc(batch_cxt, sizeof(Datum) * n);
+	Datum	   *expiries = MemoryContextAlloc(batch_cxt, sizeof(Datum) * n);
+	bool	   *never = MemoryContextAlloc(batch_cxt, sizeof(bool) * n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	Datum		args[5];
@@ -320,13 +334,17 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 
 	for (i = 0; i < n; i++)
 	{
+		/* the cache outlives the batch: it stays in the caller's context */
 		const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, writes[i].key_type);
 
+		MemoryContextSwitchTo(batch_cxt);
 		types[i] = CStringGetTextDatum(writes[i].key_type);
 		ids[i] = CStringGetTextDatum(writes[i].key_id);
+		MemoryContextSwitchTo(caller);
 		never[i] = !ttl->expires;
 		expiries[i] = TimestampTzGetDatum(ttl->expires_at);
 	}
+	MemoryContextSwitchTo(batch_cxt);
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
@@ -334,31 +352,36 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 	args[4] = PointerGetDatum(construct_md_array(expiries, never, 1, dims, lbs, TIMESTAMPTZOID,
 												 sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
 	wa_execute(&upsert_stmt, args, NULL, false, SPI_OK_INSERT);
+	MemoryContextSwitchTo(caller);
 	return SPI_processed;
 }
 
 static uint64
-delete_one(const char *company_id, const WaKeyWrite *w)
+delete_one(const char *company_id, const WaKeyWrite *w, MemoryContext batch_cxt)
 {
+	MemoryContext caller = MemoryContextSwitchTo(batch_cxt);
 	Datum		args[3];
 
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = CStringGetTextDatum(w->key_type);
 	args[2] = CStringGetTextDatum(w->key_id);
 	wa_execute(&delete_stmt, args, NULL, false, SPI_OK_DELETE);
+	MemoryContextSwitchTo(caller);
 	return SPI_processed;
 }
 
 /*
  * Apply a write set: sorted, deduplicated, runs of upserts as one statement
- * each, deletes in between.  All inside the caller's transaction, so an
- * error anywhere leaves nothing written.  The caller is SPI-connected.
+ * per batch, deletes in between.  All inside the caller's transaction, so
+ * an error anywhere leaves nothing written.  The caller is SPI-connected.
  */
 void
 wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uint64 *deleted)
 {
 	List	   *ttl_cache = NIL;
+	MemoryContext batch_cxt;
 	int			start = 0;
+	Size		batch_bytes = 0;
 	int			i;
 
 	*upserted = 0;
@@ -366,21 +389,38 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 	writeset_sort(set);
 	if (set->count == 0)
 		return;
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth upsert batch",
+									  ALLOCSET_DEFAULT_SIZES);
 
 	for (i = 0; i <= set->count; i++)
 	{
 		bool		is_delete = (i < set->count && set->writes[i].value == NULL);
+		bool		batch_full = (i < set->count && i > start &&
+								  (i - start == UPSERT_BATCH_KEYS ||
+								   batch_bytes + set->writes[i].value_len > UPSERT_BATCH_BYTES));
 
-		if (i == set->count || is_delete)
+		if (i == set->count || is_delete || batch_full)
 		{
 			if (i - start == 1)
-				*upserted += upsert_one(company_id, &set->writes[start], &ttl_cache);
+				*upserted += upsert_one(company_id, &set->writes[start], &ttl_cache,
+										batch_cxt);
 			else if (i > start)
-				*upserted += upsert_run(company_id, &set->writes[start], i - start, &ttl_cache);
+				*upserted += upsert_run(company_id, &set->writes[start], i - start,
+										&ttl_cache, batch_cxt);
+			MemoryContextReset(batch_cxt);
+			batch_bytes = 0;
 			if (is_delete)
-				*deleted += delete_one(company_id, &set->writes[i]);
-			start = i + 1;
+			{
+				*deleted += delete_one(company_id, &set->writes[i], batch_cxt);
+				MemoryContextReset(batch_cxt);
+				start = i + 1;
+				continue;
+			}
+			start = i;
 		}
+		if (i < set->count)
+			batch_bytes += set->writes[i].value_len;
 	}
+	MemoryContextDelete(batch_cxt);
 	wa_stats_keys_written(*upserted, *deleted);
 }
