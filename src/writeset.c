@@ -117,6 +117,27 @@ canonical_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *
 	return canonical;
 }
 
+static WaKeyWrite *
+append_write(WaWriteSet *set, char *key_type, char *key_id)
+{
+	WaKeyWrite *w;
+
+	if (set->count == set->capacity)
+	{
+		set->capacity = Max(16, set->capacity * 2);
+		set->writes = set->writes ?
+			repalloc_huge(set->writes, sizeof(WaKeyWrite) * set->capacity) :
+			palloc_extended(sizeof(WaKeyWrite) * set->capacity, MCXT_ALLOC_HUGE);
+	}
+	w = &set->writes[set->count];
+	w->key_type = key_type;
+	w->key_id = key_id;
+	w->source = NULL;
+	w->source_len = 0;
+	w->ord = set->count++;
+	return w;
+}
+
 /*
  * Add one key write.  value is NULL or a JSON null (delete), or any JSON
  * value, which is checked and kept in canonical form.
@@ -135,22 +156,65 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 		canonical = canonical_value(set, value, path, &len);
 		wa_check_value_size(VARHDRSZ + len, path);
 	}
-
-	if (set->count == set->capacity)
-	{
-		set->capacity = Max(16, set->capacity * 2);
-		set->writes = set->writes ?
-			repalloc_huge(set->writes, sizeof(WaKeyWrite) * set->capacity) :
-			palloc_extended(sizeof(WaKeyWrite) * set->capacity, MCXT_ALLOC_HUGE);
-	}
-	w = &set->writes[set->count];
-	w->key_type = key_type;
-	w->key_id = key_id;
+	w = append_write(set, key_type, key_id);
 	w->value = canonical;
 	w->value_len = len;
 	wa_stats_bytes_in(len);
-	w->ord = set->count++;
 }
+
+/*
+ * Add one key write whose value (not null) was parsed from source, which
+ * outlives the set: the value is checked now, as wa_writeset_add checks it,
+ * and not kept; set->parse_source parses source again when the write's
+ * batch is written.  A call whose values would be many times its input
+ * once parsed keeps only their text (its own input) and one batch.
+ */
+void
+wa_writeset_add_source(WaWriteSet *set, char *key_type, char *key_id,
+					   JsonbValue *value, const WaPath *path,
+					   const char *source, int source_len)
+{
+	WaKeyWrite *w;
+	MemoryContext caller;
+	uint32		len;
+
+	Assert(set->parse_source != NULL && value->type != jbvNull);
+	wa_check_key_id(key_id, strlen(key_id));
+	if (set->scratch == NULL)
+		set->scratch = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth value check",
+											 ALLOCSET_DEFAULT_SIZES);
+	caller = MemoryContextSwitchTo(set->scratch);
+	(void) wa_canonical_container(value, path, &len);
+	MemoryContextSwitchTo(caller);
+	MemoryContextReset(set->scratch);
+	wa_check_value_size(VARHDRSZ + len, path);
+	w = append_write(set, key_type, key_id);
+	w->value = NULL;
+	w->value_len = len;
+	w->source = source;
+	w->source_len = source_len;
+	wa_stats_bytes_in(len);
+}
+
+/* A write's canonical value, parsed again from its source into batch_cxt. */
+static void
+parse_write_source(WaWriteSet *set, WaKeyWrite *w, MemoryContext batch_cxt)
+{
+	MemoryContext caller = MemoryContextSwitchTo(set->scratch);
+	JsonbValue	v;
+	JsonbContainer *canonical;
+	uint32		len;
+
+	set->parse_source(w, &v);
+	canonical = wa_canonical_container(&v, NULL, &len);
+	w->value = MemoryContextAlloc(batch_cxt, len);
+	memcpy(w->value, canonical, len);
+	w->value_len = len;
+	MemoryContextSwitchTo(caller);
+	MemoryContextReset(set->scratch);
+}
+
+#define IS_DELETE(w) ((w)->value == NULL && (w)->source == NULL)
 
 /*
  * Add the writes of a Baileys SignalDataSet {type: {id: value|null}} found
@@ -394,13 +458,16 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 
 	for (i = 0; i <= set->count; i++)
 	{
-		bool		is_delete = (i < set->count && set->writes[i].value == NULL);
+		bool		is_delete = (i < set->count && IS_DELETE(&set->writes[i]));
 		bool		batch_full = (i < set->count && i > start &&
 								  (i - start == UPSERT_BATCH_KEYS ||
 								   batch_bytes + set->writes[i].value_len > UPSERT_BATCH_BYTES));
 
 		if (i == set->count || is_delete || batch_full)
 		{
+			for (int j = start; j < i; j++)
+				if (set->writes[j].source != NULL)
+					parse_write_source(set, &set->writes[j], batch_cxt);
 			if (i - start == 1)
 				*upserted += upsert_one(company_id, &set->writes[start], &ttl_cache,
 										batch_cxt);
