@@ -248,39 +248,21 @@ parse_file(const char *name, int namelen, const char *text, int len)
 	return doc;
 }
 
-/* A parsed file's value */
-static void
-file_value(Jsonb *doc, JsonbValue *v)
-{
-	if (JB_ROOT_IS_SCALAR(doc))
-		(void) JsonbExtractScalar(&doc->root, v);
-	else
-	{
-		v->type = jbvBinary;
-		v->val.binary.data = &doc->root;
-		v->val.binary.len = VARSIZE(doc) - VARHDRSZ;
-	}
-}
-
-/* The write set's parse_source: a key file's text parsed again. */
-static void
-parse_key_file_again(const WaKeyWrite *w, JsonbValue *v)
-{
-	file_value(parse_file(w->key_id, strlen(w->key_id), w->source, w->source_len), v);
-}
-
-/*
- * Add one key file to the write set, its value checked, its text (in the
- * files argument) kept to be parsed again when written; JSON null is
- * refused.
- */
+/* Add one key file's value to the write set; JSON null is refused. */
 static void
 add_key_file(WaWriteSet *set, const KeyTypeRule *kt, char *key_id, Jsonb *doc,
-			 const WaPath *path, const char *text, int len)
+			 const WaPath *path)
 {
 	JsonbValue	v;
 
-	file_value(doc, &v);
+	if (JB_ROOT_IS_SCALAR(doc))
+		(void) JsonbExtractScalar(&doc->root, &v);
+	else
+	{
+		v.type = jbvBinary;
+		v.val.binary.data = &doc->root;
+		v.val.binary.len = VARSIZE(doc) - VARHDRSZ;
+	}
 	if (pg_mbstrlen_with_len(key_id, strlen(key_id)) > 255)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -291,7 +273,7 @@ add_key_file(WaWriteSet *set, const KeyTypeRule *kt, char *key_id, Jsonb *doc,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("file \"%s\" holds null, not a key", quote_name(path->key, path->keylen)),
 				 errdetail("useMultiFileAuthState deletes a key's file; it never writes null.")));
-	wa_writeset_add_source(set, (char *) kt->type, key_id, &v, path, text, len);
+	wa_writeset_add(set, (char *) kt->type, key_id, &v, path);
 }
 
 /*
@@ -319,7 +301,6 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 	int64		written;
 	MemoryContext call_cxt = CurrentMemoryContext;
 	MemoryContext file_cxt;
-	MemoryContext kept_cxt;
 
 	company_id = wa_company_arg(fcinfo, 0);
 	wa_arg_not_null(fcinfo, 1, "files", NULL);
@@ -333,16 +314,12 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 
 	/*
 	 * Each file is parsed in file_cxt, reset after it: parsing builds a tree
-	 * of the whole file, many times its size.  A key file leaves its id,
-	 * packed with the others in kept_cxt (an allocation set would round
-	 * each up to a power of two), and its text, which is in files: its
-	 * batch parses it again when written.
+	 * of the whole file, many times its size.  Its write is sorted, not
+	 * kept: a folder of any size leaves the call one batch.
 	 */
 	file_cxt = AllocSetContextCreate(call_cxt, "whatsapp_auth import file",
 									 ALLOCSET_DEFAULT_SIZES);
-	kept_cxt = GenerationContextCreate(call_cxt, "whatsapp_auth import ids",
-									   0, 8 * 1024, 1024 * 1024);
-	set.parse_source = parse_key_file_again;
+	wa_writeset_spill(&set);
 	initStringInfo(&skipped);
 	it = JsonbIteratorInit(&files->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -405,10 +382,8 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 								   flen - tlen - (int) strlen(JSON_SUFFIX),
 								   fname, flen);
 			doc = parse_file(fname, flen, v.val.string.val, v.val.string.len);
-			key_id = MemoryContextStrdup(kept_cxt, key_id);
 			MemoryContextSwitchTo(call_cxt);
-			add_key_file(&set, kt, key_id, doc, &file_path,
-						 v.val.string.val, v.val.string.len);
+			add_key_file(&set, kt, key_id, doc, &file_path);
 			MemoryContextReset(file_cxt);
 		}
 	}

@@ -10,8 +10,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_operator_d.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -117,10 +120,126 @@ canonical_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *
 	return canonical;
 }
 
-static WaKeyWrite *
-append_write(WaWriteSet *set, char *key_type, char *key_id)
+/*
+ * Spilled writes.  An import's writes are as large as its input: a set
+ * that spills sorts them with tuplesort, in work_mem and then in temporary
+ * files, instead of keeping them, so the call holds one batch whatever its
+ * size.  Each write is one bytea whose bytes sort in lock order:
+ *
+ *	 key_type NUL key_id NUL ord (4 bytes, big-endian) kind [pad] value
+ *
+ * NUL sorts before every other byte, as strcmp() has it; ord, unique, then
+ * decides between two writes of a key (the later last); kind is 'v' for a
+ * value, 'd' for a delete; the value, a canonical container, starts on a
+ * 4-byte boundary.
+ */
+#define SPILL_VALUE 'v'
+#define SPILL_DELETE 'd'
+
+/* From now on the set's writes are sorted as they come, not kept. */
+void
+wa_writeset_spill(WaWriteSet *set)
+{
+	Assert(set->count == 0 && set->spilled == NULL);
+	set->spilled = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid, false,
+										 work_mem, NULL, TUPLESORT_NONE);
+}
+
+static void
+spill_write(WaWriteSet *set, const char *key_type, const char *key_id,
+			const JsonbContainer *value, uint32 len)
+{
+	Size		type_len = strlen(key_type);
+	Size		id_len = strlen(key_id);
+	Size		head = INTALIGN(VARHDRSZ + type_len + 1 + id_len + 1 + 4 + 1);
+	bytea	   *rec = palloc0(head + len);
+	char	   *p = VARDATA(rec);
+	uint32		ord = pg_hton32((uint32) set->count);
+
+	SET_VARSIZE(rec, head + len);
+	memcpy(p, key_type, type_len + 1);
+	p += type_len + 1;
+	memcpy(p, key_id, id_len + 1);
+	p += id_len + 1;
+	memcpy(p, &ord, 4);
+	p[4] = value ? SPILL_VALUE : SPILL_DELETE;
+	if (value)
+		memcpy((char *) rec + head, value, len);
+	tuplesort_putdatum(set->spilled, PointerGetDatum(rec), false);
+	pfree(rec);
+	set->count++;
+}
+
+/* The one copy of a key type's name that outlives a batch (key_ttl's cache keeps it). */
+static char *
+type_name(List **names, const char *key_type)
+{
+	ListCell   *lc;
+
+	foreach(lc, *names)
+		if (strcmp(lfirst(lc), key_type) == 0)
+			return lfirst(lc);
+	*names = lappend(*names, pstrdup(key_type));
+	return llast(*names);
+}
+
+/* A spilled write read back: pointers into rec, the type's name into names. */
+static void
+unspill_write(bytea *rec, WaKeyWrite *w, List **names)
+{
+	char	   *p = VARDATA(rec);
+	Size		head;
+
+	w->key_type = type_name(names, p);
+	p += strlen(p) + 1;
+	w->key_id = p;
+	p += strlen(p) + 1;
+	head = INTALIGN(p + 5 - (char *) rec);
+	w->value = p[4] == SPILL_VALUE ? (JsonbContainer *) ((char *) rec + head) : NULL;
+	w->value_len = w->value ? VARSIZE(rec) - head : 0;
+	w->ord = 0;
+}
+
+/*
+ * Add one key write.  value is NULL or a JSON null (delete), or any JSON
+ * value, which is checked and kept in canonical form (spilled: sorted).
+ */
+void
+wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
+				JsonbValue *value, const WaPath *path)
 {
 	WaKeyWrite *w;
+	JsonbContainer *canonical = NULL;
+	uint32		len = 0;
+
+	wa_check_key_id(key_id, strlen(key_id));
+	if (set->spilled)
+	{
+		/* checked and sorted from scratch, nothing kept */
+		MemoryContext caller;
+
+		if (value != NULL && value->type != jbvNull)
+		{
+			if (set->scratch == NULL)
+				set->scratch = AllocSetContextCreate(CurrentMemoryContext,
+													 "whatsapp_auth value check",
+													 ALLOCSET_DEFAULT_SIZES);
+			caller = MemoryContextSwitchTo(set->scratch);
+			canonical = wa_canonical_container(value, path, &len);
+			MemoryContextSwitchTo(caller);
+			wa_check_value_size(VARHDRSZ + len, path);
+		}
+		spill_write(set, key_type, key_id, canonical, len);
+		if (set->scratch)
+			MemoryContextReset(set->scratch);
+		wa_stats_bytes_in(len);
+		return;
+	}
+	if (value != NULL && value->type != jbvNull)
+	{
+		canonical = canonical_value(set, value, path, &len);
+		wa_check_value_size(VARHDRSZ + len, path);
+	}
 
 	if (set->count == set->capacity)
 	{
@@ -132,89 +251,11 @@ append_write(WaWriteSet *set, char *key_type, char *key_id)
 	w = &set->writes[set->count];
 	w->key_type = key_type;
 	w->key_id = key_id;
-	w->source = NULL;
-	w->source_len = 0;
-	w->ord = set->count++;
-	return w;
-}
-
-/*
- * Add one key write.  value is NULL or a JSON null (delete), or any JSON
- * value, which is checked and kept in canonical form.
- */
-void
-wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
-				JsonbValue *value, const WaPath *path)
-{
-	WaKeyWrite *w;
-	JsonbContainer *canonical = NULL;
-	uint32		len = 0;
-
-	wa_check_key_id(key_id, strlen(key_id));
-	if (value != NULL && value->type != jbvNull)
-	{
-		canonical = canonical_value(set, value, path, &len);
-		wa_check_value_size(VARHDRSZ + len, path);
-	}
-	w = append_write(set, key_type, key_id);
 	w->value = canonical;
 	w->value_len = len;
 	wa_stats_bytes_in(len);
+	w->ord = set->count++;
 }
-
-/*
- * Add one key write whose value (not null) was parsed from source, which
- * outlives the set: the value is checked now, as wa_writeset_add checks it,
- * and not kept; set->parse_source parses source again when the write's
- * batch is written.  A call whose values would be many times its input
- * once parsed keeps only their text (its own input) and one batch.
- */
-void
-wa_writeset_add_source(WaWriteSet *set, char *key_type, char *key_id,
-					   JsonbValue *value, const WaPath *path,
-					   const char *source, int source_len)
-{
-	WaKeyWrite *w;
-	MemoryContext caller;
-	uint32		len;
-
-	Assert(set->parse_source != NULL && value->type != jbvNull);
-	wa_check_key_id(key_id, strlen(key_id));
-	if (set->scratch == NULL)
-		set->scratch = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth value check",
-											 ALLOCSET_DEFAULT_SIZES);
-	caller = MemoryContextSwitchTo(set->scratch);
-	(void) wa_canonical_container(value, path, &len);
-	MemoryContextSwitchTo(caller);
-	MemoryContextReset(set->scratch);
-	wa_check_value_size(VARHDRSZ + len, path);
-	w = append_write(set, key_type, key_id);
-	w->value = NULL;
-	w->value_len = len;
-	w->source = source;
-	w->source_len = source_len;
-	wa_stats_bytes_in(len);
-}
-
-/* A write's canonical value, parsed again from its source into batch_cxt. */
-static void
-parse_write_source(WaWriteSet *set, WaKeyWrite *w, MemoryContext batch_cxt)
-{
-	MemoryContext caller = MemoryContextSwitchTo(set->scratch);
-	JsonbValue	v;
-	JsonbContainer *canonical;
-	uint32		len;
-
-	set->parse_source(w, &v);
-	canonical = wa_canonical_container(&v, NULL, &len);
-	w->value = MemoryContextAlloc(batch_cxt, len);
-	memcpy(w->value, canonical, len);
-	w->value_len = len;
-	MemoryContextSwitchTo(caller);
-	MemoryContextReset(set->scratch);
-}
-
-#define IS_DELETE(w) ((w)->value == NULL && (w)->source == NULL)
 
 /*
  * Add the writes of a Baileys SignalDataSet {type: {id: value|null}} found
@@ -269,7 +310,11 @@ wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data, const WaPath *pa
 					id_path.keylen = iv.val.string.len;
 				}
 				else if (itok == WJB_VALUE)
+				{
 					wa_writeset_add(set, key_type, key_id, &iv, &id_path);
+					if (set->spilled)
+						pfree(key_id);
+				}
 			}
 		}
 	}
@@ -435,6 +480,105 @@ delete_one(const char *company_id, const WaKeyWrite *w, MemoryContext batch_cxt)
 }
 
 /*
+ * Apply writes[0..n-1], sorted and one per key: runs of upserts as one
+ * statement per batch, deletes in between.
+ */
+static void
+apply_sorted(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache,
+			 MemoryContext batch_cxt, uint64 *upserted, uint64 *deleted)
+{
+	int			start = 0;
+	Size		batch_bytes = 0;
+	int			i;
+
+	for (i = 0; i <= n; i++)
+	{
+		bool		is_delete = (i < n && writes[i].value == NULL);
+		bool		batch_full = (i < n && i > start &&
+								  (i - start == UPSERT_BATCH_KEYS ||
+								   batch_bytes + writes[i].value_len > UPSERT_BATCH_BYTES));
+
+		if (i == n || is_delete || batch_full)
+		{
+			if (i - start == 1)
+				*upserted += upsert_one(company_id, &writes[start], ttl_cache, batch_cxt);
+			else if (i > start)
+				*upserted += upsert_run(company_id, &writes[start], i - start,
+										ttl_cache, batch_cxt);
+			MemoryContextReset(batch_cxt);
+			batch_bytes = 0;
+			if (is_delete)
+			{
+				*deleted += delete_one(company_id, &writes[i], batch_cxt);
+				MemoryContextReset(batch_cxt);
+				start = i + 1;
+				continue;
+			}
+			start = i;
+		}
+		if (i < n)
+			batch_bytes += writes[i].value_len;
+	}
+}
+
+/*
+ * Apply spilled writes: read back in lock order a batch at a time, each
+ * batch's records in chunk_cxt, reset after it.  Two writes of a key in
+ * one batch keep the later; in two batches, the later statement writes
+ * last, with the same result.
+ */
+static void
+apply_spilled(const char *company_id, WaWriteSet *set, List **ttl_cache,
+			  MemoryContext batch_cxt, uint64 *upserted, uint64 *deleted)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext chunk_cxt = AllocSetContextCreate(caller, "whatsapp_auth spilled batch",
+													ALLOCSET_DEFAULT_SIZES);
+	WaKeyWrite *chunk = palloc(sizeof(WaKeyWrite) * UPSERT_BATCH_KEYS);
+	List	   *names = NIL;
+	int			n = 0;
+	Size		bytes = 0;
+	Datum		d;
+	bool		isnull;
+
+	tuplesort_performsort(set->spilled);
+	for (;;)
+	{
+		bool		more;
+		WaKeyWrite w;
+
+		MemoryContextSwitchTo(chunk_cxt);
+		more = tuplesort_getdatum(set->spilled, true, &d, &isnull, NULL);
+		MemoryContextSwitchTo(caller);
+		if (more)
+		{
+			unspill_write((bytea *) DatumGetPointer(d), &w, &names);
+			if (n > 0 && strcmp(chunk[n - 1].key_type, w.key_type) == 0 &&
+				strcmp(chunk[n - 1].key_id, w.key_id) == 0)
+			{
+				bytes -= chunk[n - 1].value_len;
+				n--;
+			}
+			chunk[n++] = w;
+			bytes += w.value_len;
+		}
+		if (!more || n == UPSERT_BATCH_KEYS || bytes >= UPSERT_BATCH_BYTES)
+		{
+			apply_sorted(company_id, chunk, n, ttl_cache, batch_cxt, upserted, deleted);
+			MemoryContextReset(chunk_cxt);
+			n = 0;
+			bytes = 0;
+		}
+		if (!more)
+			break;
+	}
+	tuplesort_end(set->spilled);
+	set->spilled = NULL;
+	MemoryContextDelete(chunk_cxt);
+	pfree(chunk);
+}
+
+/*
  * Apply a write set: sorted, deduplicated, runs of upserts as one statement
  * per batch, deletes in between.  All inside the caller's transaction, so
  * an error anywhere leaves nothing written.  The caller is SPI-connected.
@@ -444,50 +588,25 @@ wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uin
 {
 	List	   *ttl_cache = NIL;
 	MemoryContext batch_cxt;
-	int			start = 0;
-	Size		batch_bytes = 0;
-	int			i;
 
 	*upserted = 0;
 	*deleted = 0;
-	writeset_sort(set);
+	if (set->spilled == NULL)
+		writeset_sort(set);
 	if (set->count == 0)
+	{
+		if (set->spilled)
+			tuplesort_end(set->spilled);
+		set->spilled = NULL;
 		return;
+	}
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth upsert batch",
 									  ALLOCSET_DEFAULT_SIZES);
-
-	for (i = 0; i <= set->count; i++)
-	{
-		bool		is_delete = (i < set->count && IS_DELETE(&set->writes[i]));
-		bool		batch_full = (i < set->count && i > start &&
-								  (i - start == UPSERT_BATCH_KEYS ||
-								   batch_bytes + set->writes[i].value_len > UPSERT_BATCH_BYTES));
-
-		if (i == set->count || is_delete || batch_full)
-		{
-			for (int j = start; j < i; j++)
-				if (set->writes[j].source != NULL)
-					parse_write_source(set, &set->writes[j], batch_cxt);
-			if (i - start == 1)
-				*upserted += upsert_one(company_id, &set->writes[start], &ttl_cache,
-										batch_cxt);
-			else if (i > start)
-				*upserted += upsert_run(company_id, &set->writes[start], i - start,
-										&ttl_cache, batch_cxt);
-			MemoryContextReset(batch_cxt);
-			batch_bytes = 0;
-			if (is_delete)
-			{
-				*deleted += delete_one(company_id, &set->writes[i], batch_cxt);
-				MemoryContextReset(batch_cxt);
-				start = i + 1;
-				continue;
-			}
-			start = i;
-		}
-		if (i < set->count)
-			batch_bytes += set->writes[i].value_len;
-	}
+	if (set->spilled)
+		apply_spilled(company_id, set, &ttl_cache, batch_cxt, upserted, deleted);
+	else
+		apply_sorted(company_id, set->writes, set->count, &ttl_cache, batch_cxt,
+					 upserted, deleted);
 	MemoryContextDelete(batch_cxt);
 	wa_stats_keys_written(*upserted, *deleted);
 }

@@ -7,6 +7,7 @@
 #define WA_WRITESET_H
 
 #include "utils/jsonb.h"
+#include "utils/tuplesort.h"
 
 #include "path.h"
 
@@ -14,15 +15,10 @@ typedef struct WaKeyWrite
 {
 	char	   *key_type;
 	char	   *key_id;
-	JsonbContainer *value;		/* canonical; NULL deletes unless source */
-	uint32		value_len;		/* bytes in value (canonical) */
-	const char *source;			/* or the value's text, parsed again when written */
-	int			source_len;
+	JsonbContainer *value;		/* canonical; NULL deletes */
+	uint32		value_len;		/* bytes in value */
 	int			ord;			/* position in the input */
 } WaKeyWrite;
-
-/* Parses a write's source text again into *value, as it was checked. */
-typedef void (*WaParseSource) (const WaKeyWrite *w, JsonbValue *value);
 
 /* Start one zeroed ({0}); it lives in the memory context current at its first add. */
 typedef struct WaWriteSet
@@ -31,14 +27,12 @@ typedef struct WaWriteSet
 	int			count;
 	int			capacity;
 	MemoryContext scratch;		/* checking one value; reset after each */
-	WaParseSource parse_source; /* for writes added with their source */
+	Tuplesortstate *spilled;	/* or the writes sorted in work_mem, then on disk */
 } WaWriteSet;
 
+extern void wa_writeset_spill(WaWriteSet *set);
 extern void wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 							JsonbValue *value, const WaPath *path);
-extern void wa_writeset_add_source(WaWriteSet *set, char *key_type, char *key_id,
-								   JsonbValue *value, const WaPath *path,
-								   const char *source, int source_len);
 extern void wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data,
 									 const WaPath *path);
 extern void wa_writeset_apply(const char *company_id, WaWriteSet *set,
