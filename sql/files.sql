@@ -93,3 +93,17 @@ SELECT session_import_files('pages', '{"creds.json": "{}"}', true);
 RESET whatsapp_auth.company_id;
 
 SELECT session_remove(c) FROM unnest(ARRAY['acme', 'copy', 'pages']) c;
+
+-- a folder larger than work_mem: its writes sorted on disk, the same rows
+SET work_mem = '64kB';
+SELECT session_import_files('bigfolder', jsonb_object_agg(name, body), true)
+FROM (SELECT 'pre-key-' || g || '.json' AS name, jsonb_build_object('b', repeat('x', 1000) || g)::text AS body
+      FROM generate_series(1, 3000) g
+      UNION ALL SELECT 'creds.json', '{}') f;
+SELECT count(*) AS keys,
+       string_agg(key_id || '=' || value::text, ',' ORDER BY key_id) =
+       (SELECT string_agg(g::text || '=' || jsonb_build_object('b', repeat('x', 1000) || g)::text, ',' ORDER BY g::text)
+        FROM generate_series(1, 3000) g) AS same_values
+FROM keys WHERE company_id = 'bigfolder';
+RESET work_mem;
+SELECT session_remove('bigfolder');

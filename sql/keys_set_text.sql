@@ -99,6 +99,16 @@ SELECT j = t AS same, j AS outcome
                    'session', jsonb_object_agg(g || '.0', jsonb_build_object('n', g)))::text AS d
                 FROM generate_series(1, 5000) g) v) x;
 
+-- 2,600 keys of 1.5 kB, deletes among them: upserts go in batches cut by
+-- their keys, their bytes and the deletes; every row written either way
+SELECT j = t AS same, j AS outcome
+  FROM (SELECT pg_temp.outcome('jsonb', 'bulk', d) AS j, pg_temp.outcome('text', 'bulk', d) AS t
+          FROM (SELECT jsonb_build_object('pre-key', jsonb_object_agg(g::text,
+                   CASE WHEN g % 700 = 0 THEN NULL
+                        ELSE jsonb_build_object('b', repeat('x', 1500) || g) END),
+                   'session', jsonb_object_agg(g || '.0', jsonb_build_object('n', g)) FILTER (WHERE g <= 100))::text AS d
+                FROM generate_series(1, 2500) g) v) x;
+
 -- nothing half-written: an error after a thousand good keys leaves none
 SELECT pg_temp.outcome('text', 'acme', (SELECT '{"session":{' || string_agg('"' || g || '.0":{}', ',') || '}, "pre-key":[1]}'
                                         FROM generate_series(1, 1000) g)) AS outcome,

@@ -62,3 +62,23 @@ SELECT import_legacy('public.no_such_table', 'public.legacy_keys');
 
 DROP TABLE public.legacy_auth, public.legacy_keys;
 SELECT session_remove('acme'), session_remove('copy'), session_remove('new'), session_remove('old');
+
+-- an import larger than work_mem: its writes sorted on disk, then written
+-- in lock order a batch at a time; the export gives back what it took
+SET work_mem = '64kB';
+CREATE TEMP TABLE big AS
+SELECT jsonb_build_object('company_id', 'big', 'creds', '{}'::jsonb, 'keys', jsonb_build_object(
+         'pre-key', jsonb_object_agg(g::text, jsonb_build_object('b', repeat('x', 1000) || g)),
+         'session', jsonb_object_agg(g || '.0', jsonb_build_object('n', g)) FILTER (WHERE g <= 1500))) AS doc
+FROM generate_series(1, 3000) g;
+SELECT session_import(doc) FROM big;
+SELECT session_import(doc, replace => true) FROM big;
+SELECT session_export('big') -> 'keys' = doc -> 'keys' AS same_keys,
+       (SELECT count(*) FROM keys WHERE company_id = 'big') AS keys
+FROM big;
+-- a value refused among them: the import fails, the stored state stays
+SELECT session_import(jsonb_set(doc, '{keys,pre-key,2999}', '{"private":{"type":"Buffer","data":[1,300]}}'),
+                      replace => true) FROM big;
+SELECT count(*) AS keys_kept FROM keys WHERE company_id = 'big';
+RESET work_mem;
+SELECT session_remove('big');

@@ -299,6 +299,8 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 	JsonbValue	v;
 	JsonbValue	name = {0};
 	int64		written;
+	MemoryContext call_cxt = CurrentMemoryContext;
+	MemoryContext file_cxt;
 
 	company_id = wa_company_arg(fcinfo, 0);
 	wa_arg_not_null(fcinfo, 1, "files", NULL);
@@ -310,6 +312,14 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("files must be a JSON object of {\"<file name>\": \"<file text>\"}")));
 
+	/*
+	 * Each file is parsed in file_cxt, reset after it: parsing builds a tree
+	 * of the whole file, many times its size.  Its write is sorted, not
+	 * kept: a folder of any size leaves the call one batch.
+	 */
+	file_cxt = AllocSetContextCreate(call_cxt, "whatsapp_auth import file",
+									 ALLOCSET_DEFAULT_SIZES);
+	wa_writeset_spill(&set);
 	initStringInfo(&skipped);
 	it = JsonbIteratorInit(&files->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -365,12 +375,16 @@ wa_session_import_files(PG_FUNCTION_ARGS)
 					 errdetail("A folder holds creds.json and <type>-<id>.json, type one of the ten key types of Baileys 7.")));
 		{
 			int			tlen = strlen(kt->type) + 1;
-			char	   *key_id = decode_key_id(kt, fname + tlen,
-											   flen - tlen - (int) strlen(JSON_SUFFIX),
-											   fname, flen);
+			char	   *key_id;
 
+			MemoryContextSwitchTo(file_cxt);
+			key_id = decode_key_id(kt, fname + tlen,
+								   flen - tlen - (int) strlen(JSON_SUFFIX),
+								   fname, flen);
 			doc = parse_file(fname, flen, v.val.string.val, v.val.string.len);
+			MemoryContextSwitchTo(call_cxt);
 			add_key_file(&set, kt, key_id, doc, &file_path);
+			MemoryContextReset(file_cxt);
 		}
 	}
 	if (creds == NULL)

@@ -119,6 +119,8 @@ wa_session_import(PG_FUNCTION_ARGS)
 	{
 		if (member.type != jbvBinary)
 			raise_bad_document("keys", "a JSON object of {type: {id: value}}");
+		/* the writes of a document of any size: sorted, not kept */
+		wa_writeset_spill(&set);
 		wa_writeset_add_document(&set, member.val.binary.data, &keys_path);
 	}
 

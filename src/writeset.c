@@ -4,13 +4,17 @@
  *	  then written in one order, (key_type, key_id) bytewise, whatever
  *	  order the input had.  Two calls touching overlapping keys then take
  *	  their row locks in the same order and cannot deadlock.  Consecutive
- *	  upserts go to the server as one statement over arrays; a delete
- *	  breaks the run so the order holds across both kinds of write.
+ *	  upserts go to the server as one statement over arrays, a bounded
+ *	  batch at a time; a delete breaks the run so the order holds across
+ *	  both kinds of write.
  */
 #include "postgres.h"
 
+#include "catalog/pg_operator_d.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -24,6 +28,15 @@
 #include "validate.h"
 #include "value_size.h"
 #include "writeset.h"
+
+/*
+ * Most keys and value bytes one upsert statement takes.  Its arrays are a
+ * copy of what it writes: built for the whole call, they would be as large
+ * as the call's values; a batch bounds them, and the batches go in lock
+ * order, one after the other, in the caller's transaction.
+ */
+#define UPSERT_BATCH_KEYS 1000
+#define UPSERT_BATCH_BYTES (1024 * 1024)
 
 /* Both upserts: a key written again takes the new value and expiry. */
 #define UPSERT_SQL(rows) \
@@ -108,8 +121,88 @@ canonical_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *
 }
 
 /*
+ * Spilled writes.  An import's writes are as large as its input: a set
+ * that spills sorts them with tuplesort, in work_mem and then in temporary
+ * files, instead of keeping them, so the call holds one batch whatever its
+ * size.  Each write is one bytea whose bytes sort in lock order:
+ *
+ *	 key_type NUL key_id NUL ord (4 bytes, big-endian) kind [pad] value
+ *
+ * NUL sorts before every other byte, as strcmp() has it; ord, unique, then
+ * decides between two writes of a key (the later last); kind is 'v' for a
+ * value, 'd' for a delete; the value, a canonical container, starts on a
+ * 4-byte boundary.
+ */
+#define SPILL_VALUE 'v'
+#define SPILL_DELETE 'd'
+
+/* From now on the set's writes are sorted as they come, not kept. */
+void
+wa_writeset_spill(WaWriteSet *set)
+{
+	Assert(set->count == 0 && set->spilled == NULL);
+	set->spilled = tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid, false,
+										 work_mem, NULL, TUPLESORT_NONE);
+}
+
+static void
+spill_write(WaWriteSet *set, const char *key_type, const char *key_id,
+			const JsonbContainer *value, uint32 len)
+{
+	Size		type_len = strlen(key_type);
+	Size		id_len = strlen(key_id);
+	Size		head = INTALIGN(VARHDRSZ + type_len + 1 + id_len + 1 + 4 + 1);
+	bytea	   *rec = palloc0(head + len);
+	char	   *p = VARDATA(rec);
+	uint32		ord = pg_hton32((uint32) set->count);
+
+	SET_VARSIZE(rec, head + len);
+	memcpy(p, key_type, type_len + 1);
+	p += type_len + 1;
+	memcpy(p, key_id, id_len + 1);
+	p += id_len + 1;
+	memcpy(p, &ord, 4);
+	p[4] = value ? SPILL_VALUE : SPILL_DELETE;
+	if (value)
+		memcpy((char *) rec + head, value, len);
+	tuplesort_putdatum(set->spilled, PointerGetDatum(rec), false);
+	pfree(rec);
+	set->count++;
+}
+
+/* The one copy of a key type's name that outlives a batch (key_ttl's cache keeps it). */
+static char *
+type_name(List **names, const char *key_type)
+{
+	ListCell   *lc;
+
+	foreach(lc, *names)
+		if (strcmp(lfirst(lc), key_type) == 0)
+			return lfirst(lc);
+	*names = lappend(*names, pstrdup(key_type));
+	return llast(*names);
+}
+
+/* A spilled write read back: pointers into rec, the type's name into names. */
+static void
+unspill_write(bytea *rec, WaKeyWrite *w, List **names)
+{
+	char	   *p = VARDATA(rec);
+	Size		head;
+
+	w->key_type = type_name(names, p);
+	p += strlen(p) + 1;
+	w->key_id = p;
+	p += strlen(p) + 1;
+	head = INTALIGN(p + 5 - (char *) rec);
+	w->value = p[4] == SPILL_VALUE ? (JsonbContainer *) ((char *) rec + head) : NULL;
+	w->value_len = w->value ? VARSIZE(rec) - head : 0;
+	w->ord = 0;
+}
+
+/*
  * Add one key write.  value is NULL or a JSON null (delete), or any JSON
- * value, which is checked and kept in canonical form.
+ * value, which is checked and kept in canonical form (spilled: sorted).
  */
 void
 wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
@@ -120,6 +213,28 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	uint32		len = 0;
 
 	wa_check_key_id(key_id, strlen(key_id));
+	if (set->spilled)
+	{
+		/* checked and sorted from scratch, nothing kept */
+		MemoryContext caller;
+
+		if (value != NULL && value->type != jbvNull)
+		{
+			if (set->scratch == NULL)
+				set->scratch = AllocSetContextCreate(CurrentMemoryContext,
+													 "whatsapp_auth value check",
+													 ALLOCSET_DEFAULT_SIZES);
+			caller = MemoryContextSwitchTo(set->scratch);
+			canonical = wa_canonical_container(value, path, &len);
+			MemoryContextSwitchTo(caller);
+			wa_check_value_size(VARHDRSZ + len, path);
+		}
+		spill_write(set, key_type, key_id, canonical, len);
+		if (set->scratch)
+			MemoryContextReset(set->scratch);
+		wa_stats_bytes_in(len);
+		return;
+	}
 	if (value != NULL && value->type != jbvNull)
 	{
 		canonical = canonical_value(set, value, path, &len);
@@ -195,7 +310,11 @@ wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data, const WaPath *pa
 					id_path.keylen = iv.val.string.len;
 				}
 				else if (itok == WJB_VALUE)
+				{
 					wa_writeset_add(set, key_type, key_id, &iv, &id_path);
+					if (set->spilled)
+						pfree(key_id);
+				}
 			}
 		}
 	}
@@ -248,7 +367,8 @@ writeset_sort(WaWriteSet *set)
 /*
  * The jsonb[] of the values of writes[0..n-1], built from their containers
  * in one pass: construct_array() would want each as a standalone jsonb
- * first, a copy of every value that it would then copy again.
+ * first, a copy of every value that it would then copy again.  A batch
+ * holds at most UPSERT_BATCH_BYTES plus one value: far below MaxAllocSize.
  */
 static ArrayType *
 value_array(const WaKeyWrite *writes, int n)
@@ -260,11 +380,6 @@ value_array(const WaKeyWrite *writes, int n)
 
 	for (i = 0; i < n; i++)
 		bytes += INTALIGN(VARHDRSZ + writes[i].value_len);
-	if (!AllocSizeIsValid(bytes))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the values of one call total %zu bytes, more than the %zu a call can write",
-						bytes, (Size) MaxAllocSize)));
 	array = palloc(bytes);
 	SET_VARSIZE(array, bytes);
 	array->ndim = 1;
@@ -285,11 +400,13 @@ value_array(const WaKeyWrite *writes, int n)
 	return array;
 }
 
-/* Upsert one key. */
+/* Upsert one key; its arguments are built in batch_cxt. */
 static uint64
-upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
+upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache,
+		   MemoryContext batch_cxt)
 {
 	const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, w->key_type);
+	MemoryContext caller = MemoryContextSwitchTo(batch_cxt);
 	Jsonb	   *value = palloc(VARHDRSZ + w->value_len);
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ttl->expires ? ' ' : 'n'};
@@ -302,17 +419,23 @@ upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
 	args[3] = JsonbPGetDatum(value);
 	args[4] = TimestampTzGetDatum(ttl->expires_at);
 	wa_execute(&upsert_one_stmt, args, nulls, false, SPI_OK_INSERT);
+	MemoryContextSwitchTo(caller);
 	return SPI_processed;
 }
 
-/* Upsert writes[0..n-1] (all with values, in lock order) in one statement. */
+/*
+ * Upsert writes[0..n-1] (all with values, in lock order, one batch) in one
+ * statement; its arrays are built in batch_cxt, which the caller resets.
+ */
 static uint64
-upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
+upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache,
+		   MemoryContext batch_cxt)
 {
-	Datum	   *types = palloc(sizeof(Datum) * n);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *expiries = palloc(sizeof(Datum) * n);
-	bool	   *never = palloc(sizeof(bool) * n);
+	MemoryContext caller = CurrentMemoryContext;
+	Datum	   *types = MemoryContextAlloc(batch_cxt, sizeof(Datum) * n);
+	Datum	   *ids = MemoryContextAlloc(batch_cxt, sizeof(Datum) * n);
+	Datum	   *expiries = MemoryContextAlloc(batch_cxt, sizeof(Datum) * n);
+	bool	   *never = MemoryContextAlloc(batch_cxt, sizeof(bool) * n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	Datum		args[5];
@@ -320,13 +443,17 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 
 	for (i = 0; i < n; i++)
 	{
+		/* the cache outlives the batch: it stays in the caller's context */
 		const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, writes[i].key_type);
 
+		MemoryContextSwitchTo(batch_cxt);
 		types[i] = CStringGetTextDatum(writes[i].key_type);
 		ids[i] = CStringGetTextDatum(writes[i].key_id);
+		MemoryContextSwitchTo(caller);
 		never[i] = !ttl->expires;
 		expiries[i] = TimestampTzGetDatum(ttl->expires_at);
 	}
+	MemoryContextSwitchTo(batch_cxt);
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(construct_array(ids, n, TEXTOID, -1, false, TYPALIGN_INT));
@@ -334,53 +461,152 @@ upsert_run(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache)
 	args[4] = PointerGetDatum(construct_md_array(expiries, never, 1, dims, lbs, TIMESTAMPTZOID,
 												 sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
 	wa_execute(&upsert_stmt, args, NULL, false, SPI_OK_INSERT);
+	MemoryContextSwitchTo(caller);
 	return SPI_processed;
 }
 
 static uint64
-delete_one(const char *company_id, const WaKeyWrite *w)
+delete_one(const char *company_id, const WaKeyWrite *w, MemoryContext batch_cxt)
 {
+	MemoryContext caller = MemoryContextSwitchTo(batch_cxt);
 	Datum		args[3];
 
 	args[0] = CStringGetTextDatum(company_id);
 	args[1] = CStringGetTextDatum(w->key_type);
 	args[2] = CStringGetTextDatum(w->key_id);
 	wa_execute(&delete_stmt, args, NULL, false, SPI_OK_DELETE);
+	MemoryContextSwitchTo(caller);
 	return SPI_processed;
 }
 
 /*
+ * Apply writes[0..n-1], sorted and one per key: runs of upserts as one
+ * statement per batch, deletes in between.
+ */
+static void
+apply_sorted(const char *company_id, WaKeyWrite *writes, int n, List **ttl_cache,
+			 MemoryContext batch_cxt, uint64 *upserted, uint64 *deleted)
+{
+	int			start = 0;
+	Size		batch_bytes = 0;
+	int			i;
+
+	for (i = 0; i <= n; i++)
+	{
+		bool		is_delete = (i < n && writes[i].value == NULL);
+		bool		batch_full = (i < n && i > start &&
+								  (i - start == UPSERT_BATCH_KEYS ||
+								   batch_bytes + writes[i].value_len > UPSERT_BATCH_BYTES));
+
+		if (i == n || is_delete || batch_full)
+		{
+			if (i - start == 1)
+				*upserted += upsert_one(company_id, &writes[start], ttl_cache, batch_cxt);
+			else if (i > start)
+				*upserted += upsert_run(company_id, &writes[start], i - start,
+										ttl_cache, batch_cxt);
+			MemoryContextReset(batch_cxt);
+			batch_bytes = 0;
+			if (is_delete)
+			{
+				*deleted += delete_one(company_id, &writes[i], batch_cxt);
+				MemoryContextReset(batch_cxt);
+				start = i + 1;
+				continue;
+			}
+			start = i;
+		}
+		if (i < n)
+			batch_bytes += writes[i].value_len;
+	}
+}
+
+/*
+ * Apply spilled writes: read back in lock order a batch at a time, each
+ * batch's records in chunk_cxt, reset after it.  Two writes of a key in
+ * one batch keep the later; in two batches, the later statement writes
+ * last, with the same result.
+ */
+static void
+apply_spilled(const char *company_id, WaWriteSet *set, List **ttl_cache,
+			  MemoryContext batch_cxt, uint64 *upserted, uint64 *deleted)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext chunk_cxt = AllocSetContextCreate(caller, "whatsapp_auth spilled batch",
+													ALLOCSET_DEFAULT_SIZES);
+	WaKeyWrite *chunk = palloc(sizeof(WaKeyWrite) * UPSERT_BATCH_KEYS);
+	List	   *names = NIL;
+	int			n = 0;
+	Size		bytes = 0;
+	Datum		d;
+	bool		isnull;
+
+	tuplesort_performsort(set->spilled);
+	for (;;)
+	{
+		bool		more;
+		WaKeyWrite w;
+
+		MemoryContextSwitchTo(chunk_cxt);
+		more = tuplesort_getdatum(set->spilled, true, &d, &isnull, NULL);
+		MemoryContextSwitchTo(caller);
+		if (more)
+		{
+			unspill_write((bytea *) DatumGetPointer(d), &w, &names);
+			if (n > 0 && strcmp(chunk[n - 1].key_type, w.key_type) == 0 &&
+				strcmp(chunk[n - 1].key_id, w.key_id) == 0)
+			{
+				bytes -= chunk[n - 1].value_len;
+				n--;
+			}
+			chunk[n++] = w;
+			bytes += w.value_len;
+		}
+		if (!more || n == UPSERT_BATCH_KEYS || bytes >= UPSERT_BATCH_BYTES)
+		{
+			apply_sorted(company_id, chunk, n, ttl_cache, batch_cxt, upserted, deleted);
+			MemoryContextReset(chunk_cxt);
+			n = 0;
+			bytes = 0;
+		}
+		if (!more)
+			break;
+	}
+	tuplesort_end(set->spilled);
+	set->spilled = NULL;
+	MemoryContextDelete(chunk_cxt);
+	pfree(chunk);
+}
+
+/*
  * Apply a write set: sorted, deduplicated, runs of upserts as one statement
- * each, deletes in between.  All inside the caller's transaction, so an
- * error anywhere leaves nothing written.  The caller is SPI-connected.
+ * per batch, deletes in between.  All inside the caller's transaction, so
+ * an error anywhere leaves nothing written.  The caller is SPI-connected.
  */
 void
 wa_writeset_apply(const char *company_id, WaWriteSet *set, uint64 *upserted, uint64 *deleted)
 {
 	List	   *ttl_cache = NIL;
-	int			start = 0;
-	int			i;
+	MemoryContext batch_cxt;
 
 	*upserted = 0;
 	*deleted = 0;
-	writeset_sort(set);
+	if (set->spilled == NULL)
+		writeset_sort(set);
 	if (set->count == 0)
-		return;
-
-	for (i = 0; i <= set->count; i++)
 	{
-		bool		is_delete = (i < set->count && set->writes[i].value == NULL);
-
-		if (i == set->count || is_delete)
-		{
-			if (i - start == 1)
-				*upserted += upsert_one(company_id, &set->writes[start], &ttl_cache);
-			else if (i > start)
-				*upserted += upsert_run(company_id, &set->writes[start], i - start, &ttl_cache);
-			if (is_delete)
-				*deleted += delete_one(company_id, &set->writes[i]);
-			start = i + 1;
-		}
+		if (set->spilled)
+			tuplesort_end(set->spilled);
+		set->spilled = NULL;
+		return;
 	}
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth upsert batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	if (set->spilled)
+		apply_spilled(company_id, set, &ttl_cache, batch_cxt, upserted, deleted);
+	else
+		apply_sorted(company_id, set->writes, set->count, &ttl_cache, batch_cxt,
+					 upserted, deleted);
+	MemoryContextDelete(batch_cxt);
 	wa_stats_keys_written(*upserted, *deleted);
 }

@@ -7,6 +7,7 @@
 #define WA_WRITESET_H
 
 #include "utils/jsonb.h"
+#include "utils/tuplesort.h"
 
 #include "path.h"
 
@@ -26,8 +27,10 @@ typedef struct WaWriteSet
 	int			count;
 	int			capacity;
 	MemoryContext scratch;		/* checking one value; reset after each */
+	Tuplesortstate *spilled;	/* or the writes sorted in work_mem, then on disk */
 } WaWriteSet;
 
+extern void wa_writeset_spill(WaWriteSet *set);
 extern void wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 							JsonbValue *value, const WaPath *path);
 extern void wa_writeset_add_document(WaWriteSet *set, JsonbContainer *data,

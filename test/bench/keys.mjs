@@ -403,35 +403,47 @@ async function manyIdReads() {
 }
 
 // Peak memory of one 10,000-key keys.set sent as the adapter sends it (a
-// text parameter): on a new connection, after one small call of the same
-// function, the backend's peak anonymous memory (VmHWM less the shared and
-// file pages resident: a backend keeps every shared buffer it touched
-// mapped), then the call, then the peak again; medians of `rounds`.
+// text parameter of its named statement): on a new connection, after
+// small calls of the same statement, the backend's peak anonymous memory
+// (VmHWM less the shared and file pages resident: a backend keeps every
+// shared buffer it touched mapped), then the call, then the peak again;
+// medians of `rounds`.  Two cases: the connection's first call (one small
+// call before), which PostgreSQL plans with the parameter's value (a
+// custom plan copies it twice while the Bind message is read), and its
+// sixth and later (five small calls before: the generic plan, which binds
+// the parameter alone).  bench.noop, a function that reads nothing, is
+// what receiving the parameter costs in each case.
 async function memoryPeaks(n = 10000, rounds = 3) {
   const text = JSON.stringify(bulkData(n), BufferJSON.replacer)
   const anon = `WITH s AS (SELECT split_part(l, ':', 1) AS k, (regexp_match(l, '(\\d+) kB'))[1]::bigint AS kb
                  FROM regexp_split_to_table(pg_read_file('/proc/self/status'), E'\\n') l)
     SELECT (SELECT kb FROM s WHERE k = 'VmHWM') - (SELECT kb FROM s WHERE k = 'RssShmem')
          - (SELECT kb FROM s WHERE k = 'RssFile') AS kb`
-  const peaks = {}
-  for (const fn of ['keys_set_text', 'keys_set']) {
-    peaks[fn] = []
-    for (let r = 0; r < rounds; r++) {
-      const db = new pg.Client({ options: '-c jit=off' })
-      await db.connect()
-      await db.query(`SELECT whatsapp_auth.${fn}($1, $2)`, [`mem_${fn}_${r}_warm`, '{"session":{"1.0":{}}}'])
-      const before = Number((await db.query(anon)).rows[0].kb)
-      await db.query(`SELECT whatsapp_auth.${fn}($1, $2)`, [`mem_${fn}_${r}`, text])
-      const after = Number((await db.query(anon)).rows[0].kb)
-      await db.end()
-      peaks[fn].push((after - before) * 1024)
-    }
-  }
   const mb = (b) => fmt(b / 1048576, 1)
-  console.log(`memory: ${fmt(n)}-key keys.set of ${mb(text.length)} MB; peak above the backend's peak before the call (MB, ${rounds} rounds): ` +
-    `keys_set_text ${peaks.keys_set_text.map(mb).join(' ')}, keys_set (jsonb) ${peaks.keys_set.map(mb).join(' ')}`)
-  report(`peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, keys_set_text (as the adapter), vs the document's size (bytes)`, median(peaks.keys_set_text), text.length, 'bytes', '<= 3x')
-  report(`peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, keys_set (jsonb), vs the document's size (bytes)`, median(peaks.keys_set), text.length, 'bytes', '')
+  console.log(`memory: ${fmt(n)}-key keys.set of ${mb(text.length)} MB; peak above the backend's peak before the call (MB, ${rounds} rounds):`)
+  for (const [plan, before] of [['first call of a connection, custom plan', 1], ['sixth call on, generic plan', 5]]) {
+    const peaks = {}
+    for (const fn of ['whatsapp_auth.keys_set_text', 'whatsapp_auth.keys_set', 'bench.noop']) {
+      peaks[fn] = []
+      for (let r = 0; r < rounds; r++) {
+        const db = new pg.Client({ options: '-c jit=off' })
+        await db.connect()
+        const id = `mem_${fn.replace(/\W/g, '_')}_${r}`
+        const call = (values) => db.query({ name: `mem_${fn}`, text: `SELECT ${fn}($1, $2)`, values })
+        for (let i = 0; i < before; i++) await call([`${id}_warm`, '{"session":{"1.0":{}}}'])
+        const start = Number((await db.query(anon)).rows[0].kb)
+        await call([id, text])
+        const after = Number((await db.query(anon)).rows[0].kb)
+        await db.end()
+        peaks[fn].push((after - start) * 1024)
+      }
+    }
+    console.log(`  ${plan}: ${Object.entries(peaks).map(([fn, p]) => `${fn} ${p.map(mb).join(' ')}`).join(', ')}`)
+    const fig = (what) => `peak backend memory of a ${fmt(n)}-key keys.set as a text parameter, ${plan}, ${what}, vs the document's size (bytes)`
+    report(fig('keys_set_text (as the adapter)'), median(peaks['whatsapp_auth.keys_set_text']), text.length, 'bytes', '<= 3x')
+    report(fig('keys_set (jsonb)'), median(peaks['whatsapp_auth.keys_set']), text.length, 'bytes', '')
+    report(fig('a function that reads nothing (what receiving the parameter costs)'), median(peaks['bench.noop']), text.length, 'bytes', 'bound')
+  }
 }
 
 // --- run --------------------------------------------------------------------
