@@ -128,7 +128,7 @@ export async function useWhatsappAuthState(pool, companyId, { BufferJSON, initAu
     // Baileys' own argument, {type: {id: value | null}}: one atomic call,
     // in the select list (in FROM it would cost a function scan more).
     // A large one through keys_set_text, which walks the text as it is sent
-    // instead of holding a jsonb tree of it (a third of the memory, and
+    // instead of holding a jsonb tree of it (a fifth of the memory, and
     // faster); a small one through keys_set, a few µs cheaper per call.
     async set(data) {
       const text = serialize(data)
