@@ -352,11 +352,15 @@ const bytes = async (table) => (await pool.query(
 const showBytes = (name, x) => console.log(`${name}: ${fmt(Number(x.n))} keys, heap ${fmt(x.heap / x.n)} + toast ${fmt(x.toast / x.n)} + indexes ${fmt(x.idx / x.n)} bytes/key`)
 // Where a heap's bytes go (pgstattuple, which reads every page): live
 // tuples, dead ones, free space, and the rest (page headers, line pointers).
+// The same for its TOAST table, per key of the table.
 const heapSplit = async (name, table, when) => {
   const { rows: [t] } = await pool.query(`SELECT table_len, tuple_count, tuple_len, dead_tuple_len, free_space
     FROM public.pgstattuple($1::regclass)`, [table])
-  const per = (x) => fmt(Number(x) / Number(t.tuple_count))
-  console.log(`heap ${when}, ${name}: ${per(t.table_len)} bytes/key = live tuples ${per(t.tuple_len)} + dead ${per(t.dead_tuple_len)} + free ${per(t.free_space)} + page and line-pointer overhead ${per(t.table_len - t.tuple_len - t.dead_tuple_len - t.free_space)}`)
+  const { rows: [x] } = await pool.query(`SELECT table_len, tuple_len, dead_tuple_len, free_space
+    FROM public.pgstattuple((SELECT reltoastrelid FROM pg_class WHERE oid = $1::regclass)::regclass)`, [table])
+  const per = (v) => fmt(Number(v) / Number(t.tuple_count))
+  const split = (s) => `${per(s.table_len)} bytes/key = live tuples ${per(s.tuple_len)} + dead ${per(s.dead_tuple_len)} + free ${per(s.free_space)} + page and line-pointer overhead ${per(s.table_len - s.tuple_len - s.dead_tuple_len - s.free_space)}`
+  console.log(`heap ${when}, ${name}: ${split(t)}; its TOAST: ${split(x)}`)
 }
 
 // Many-id reads (a group send asks for every device's session at once):
