@@ -330,10 +330,9 @@ upsert_one(const char *company_id, const WaKeyWrite *w, List **ttl_cache)
 {
 	const WaTtlEntry *ttl = wa_ttl_cached(ttl_cache, w->key_type);
 	Jsonb	   *value = palloc(VARHDRSZ + w->value_len);
+	struct varlena *compressed;
 	Datum		args[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ttl->expires ? ' ' : 'n'};
-
-	struct varlena *compressed;
 
 	SET_VARSIZE(value, VARHDRSZ + w->value_len);
 	memcpy(&value->root, w->value, w->value_len);
