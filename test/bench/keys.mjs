@@ -350,6 +350,18 @@ const bytes = async (table) => (await pool.query(
           pg_table_size($1::regclass) - pg_relation_size($1::regclass) AS toast,
           pg_indexes_size($1::regclass) AS idx, (SELECT count(*) FROM ${table}) AS n`, [table])).rows[0]
 const showBytes = (name, x) => console.log(`${name}: ${fmt(Number(x.n))} keys, heap ${fmt(x.heap / x.n)} + toast ${fmt(x.toast / x.n)} + indexes ${fmt(x.idx / x.n)} bytes/key`)
+// Where a heap's bytes go (pgstattuple, which reads every page): live
+// tuples, dead ones, free space, and the rest (page headers, line pointers).
+// The same for its TOAST table, per key of the table.
+const heapSplit = async (name, table, when) => {
+  const { rows: [t] } = await pool.query(`SELECT table_len, tuple_count, tuple_len, dead_tuple_len, free_space
+    FROM public.pgstattuple($1::regclass)`, [table])
+  const { rows: [x] } = await pool.query(`SELECT table_len, tuple_len, dead_tuple_len, free_space
+    FROM public.pgstattuple((SELECT reltoastrelid FROM pg_class WHERE oid = $1::regclass)::regclass)`, [table])
+  const per = (v) => fmt(Number(v) / Number(t.tuple_count))
+  const split = (s) => `${per(s.table_len)} bytes/key = live tuples ${per(s.tuple_len)} + dead ${per(s.dead_tuple_len)} + free ${per(s.free_space)} + page and line-pointer overhead ${per(s.table_len - s.tuple_len - s.dead_tuple_len - s.free_space)}`
+  console.log(`heap ${when}, ${name}: ${split(t)}; its TOAST: ${split(x)}`)
+}
 
 // Many-id reads (a group send asks for every device's session at once):
 // one company with 1,000 real sessions (300 values, repeated) in each
@@ -498,16 +510,33 @@ for (const [name, table] of [['extension', 'keys'], ['client-side', 'whatsapp_ke
   // the space dead rows leave is reused only once a vacuum has found it
   console.log(`replay updates, ${name}: ${fmt(Number(h.hot))} of ${fmt(Number(h.upd))} HOT; vacuumed ${h.vac} times`)
 }
+await pool.query('CREATE EXTENSION IF NOT EXISTS pgstattuple SCHEMA public')
+const storeTables = [['extension', 'whatsapp_auth.keys'], ['client-side', 'public.whatsapp_keys']]
+for (const [name, table] of storeTables) await heapSplit(name, table, 'after the replay')
 await pool.query('VACUUM ANALYZE')
+for (const [name, table] of storeTables) await heapSplit(name, table, 'after VACUUM')
 const be = await bytes('whatsapp_auth.keys')
 const bc = await bytes('public.whatsapp_keys')
 showBytes('storage after replay, extension', be)
 showBytes('storage after replay, client-side', bc)
 report('storage after replay (bytes/key, lower is better)', be.b / be.n, bc.b / bc.n, 'bytes/key', '<= 0.6x')
+for (const [name, table] of storeTables) {
+  const cols = (await pool.query(`SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [table])).rows.map((r) => r.attname)
+  const { rows: [c] } = await pool.query(`SELECT ${cols.map((a) => `avg(pg_column_size(${a}))::numeric(10, 1) AS ${a}`).join(', ')} FROM ${table}`)
+  console.log(`stored column sizes, ${name} (bytes/key, average; values as stored, compressed or a TOAST pointer): ${cols.map((a) => `${a} ${c[a]}`).join(', ')}`)
+}
 
 const [singleExt, singleFloor, singleClient] = await singleWrites([extension, floor, client])
 report('single-key write (ms/call, lower is better), extension vs floor', singleExt, singleFloor, 'ms', '<= 1.15x')
 report('single-key write (ms/call), client-side vs floor: no store can beat the client-side store by more', singleClient, singleFloor, 'ms', 'bound')
+// BENCH_STORAGE_ONLY=1: stop here (the replay, storage and single-key
+// writes: a quick look while tuning the table)
+if (process.env.BENCH_STORAGE_ONLY) {
+  console.log('\n| figure | extension | baseline | ratio | target |\n|---|---|---|---|---|')
+  for (const r of results) console.log(`| ${r.what} | ${fmt(r.ext, 2)} | ${fmt(r.base, 2)} | ${fmt(r.ext / r.base, 2)}x | ${r.target} |`)
+  await pool.end()
+  process.exit(0)
+}
 
 await memoryPeaks()
 const b = await bulk(10000)
