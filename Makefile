@@ -37,3 +37,8 @@ PG_CFLAGS = -Wall -Wextra -Werror
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: a struct changed in a header must
+# rebuild every object that may use it (a stale one crashes the server).
+HEADERS = $(wildcard src/*.h)
+$(OBJS) $(OBJS:.o=.bc) $(ROUTER).o $(ROUTER).bc: $(HEADERS)
