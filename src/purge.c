@@ -273,6 +273,19 @@ collect_expired(TimestampTz cutoff, IndexPosition *pos, ItemPointer tids, int64 
 }
 
 /*
+ * A batch's commit need not wait for its WAL to reach disk: a crash can
+ * only bring back keys that had expired (invisible to every read), which
+ * the next purge deletes again.  SET LOCAL: it ends with the batch's
+ * transaction, so the run's last transaction (the log row) waits as usual.
+ */
+static void
+batch_commit_async(void)
+{
+	(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+}
+
+/*
  * Delete expired keys batch by batch until none is left or max_rows is
  * reached; commit after each batch when commit_each is set.  Each chunk of
  * addresses read from the index is sorted, then deleted batch_size at a
@@ -328,6 +341,8 @@ delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 													  sizeof(ItemPointerData), false,
 													  TYPALIGN_SHORT));
 			MemoryContextSwitchTo(old);
+			if (commit_each)
+				batch_commit_async();
 			wa_execute(&batch_stmt, args, NULL, false, SPI_OK_DELETE);
 			deleted += SPI_processed;
 			first += take;
