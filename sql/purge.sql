@@ -80,6 +80,12 @@ SELECT purge_expired(max_rows => 3) AS deleted_three_past_the_locked_one;
 SELECT dblink_exec('holder', 'COMMIT');
 SELECT count(*) AS sessions_left, count(*) FILTER (WHERE key_id = :'locked_key') AS locked_one_kept
 FROM keys WHERE company_id = 'acme' AND key_type = 'session';
+
+-- expired keys rewritten since (an update that keeps the indexed expiry, so
+-- the index still leads to the first row of the chain) are deleted too
+UPDATE keys SET value = '{"rewritten": true}' WHERE company_id = 'acme' AND key_type = 'session';
+SELECT n_tup_hot_upd > 0 AS rewritten_in_place FROM pg_stat_xact_user_tables WHERE relid = 'keys'::regclass;
+SELECT purge_expired() AS deleted_rewritten;
 SELECT dblink_disconnect('holder');
 
 -- errors

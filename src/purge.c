@@ -8,10 +8,12 @@
  * dead rows) and sorted, so the batches walk the table in its physical
  * order, as a plain DELETE's bitmap scan does, instead of one random page
  * per key; the index never has to step over the rows earlier batches
- * deleted.  Each batch locks its rows FOR UPDATE SKIP LOCKED, so a purge
- * never waits for a writer and a key a writer holds is left for the next
- * run; the delete re-checks expiry, so a key refreshed since it was read
- * survives.  A key written during the run that is already expired is left
+ * deleted.  Before each batch its addresses are followed to the rows they
+ * lead to now (page by page, in order), so a key rewritten in place since
+ * it expired is still found.  Each batch locks its rows FOR UPDATE SKIP
+ * LOCKED, so a purge never waits for a writer and a key a writer holds is
+ * left for the next run; the delete re-checks expiry, so a key refreshed
+ * since it was read survives.  A key written during the run that is already expired is left
  * for the next run too.  One purge at a time per database: an advisory
  * lock, taken without waiting.  Every run writes one purge_log row, and
  * trims the log to whatsapp_auth.purge_log_retention.
@@ -24,8 +26,10 @@
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -273,6 +277,38 @@ collect_expired(TimestampTz cutoff, IndexPosition *pos, ItemPointer tids, int64 
 }
 
 /*
+ * The addresses of the rows the index entries lead to now, visible ones
+ * only: an entry gives the first row of a chain of updates that kept the
+ * indexed expiry (a rewrite of the value), which a fetch by address would
+ * not follow.  In the table's order, one page after the other.  Returns
+ * how many are left in out.
+ */
+static int
+resolve_rows(ItemPointer tids, int n, ItemPointer out)
+{
+	Relation	heap = table_open(keys_relation("keys"), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	IndexFetchTableData *fetch = table_index_fetch_begin(heap);
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		ItemPointerData tid = tids[i];
+		bool		call_again = false;
+		bool		all_dead;
+
+		if (table_index_fetch_tuple(fetch, &tid, snapshot, slot, &call_again, &all_dead))
+			out[m++] = slot->tts_tid;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_index_fetch_end(fetch);
+	UnregisterSnapshot(snapshot);
+	table_close(heap, AccessShareLock);
+	return m;
+}
+
+/*
  * A batch's commit need not wait for its WAL to reach disk: a crash can
  * only bring back keys that had expired (invisible to every read), which
  * the next purge deletes again.  SET LOCAL: it ends with the batch's
@@ -299,6 +335,7 @@ delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 		(int64) sizeof(ItemPointerData);
 	IndexPosition pos = {0};
 	ItemPointer tids;
+	ItemPointer rows;
 	Datum	   *elems;
 	MemoryContext batch_cxt;
 
@@ -308,6 +345,7 @@ delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 	/* SPI's procedure context: survives the commits */
 	tids = palloc(chunk_max * sizeof(ItemPointerData));
 	elems = palloc(Min(chunk_max, (int64) a->batch_size) * sizeof(Datum));
+	rows = palloc(Min(chunk_max, (int64) a->batch_size) * sizeof(ItemPointerData));
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth purge batch",
 									  ALLOCSET_DEFAULT_SIZES);
 
@@ -326,6 +364,7 @@ delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 		for (int64 first = 0; first < n;)
 		{
 			int64		take = Min((int64) a->batch_size, n - first);
+			int			nrows;
 			MemoryContext old;
 			Datum		args[2];
 
@@ -334,17 +373,21 @@ delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 			if (take <= 0)
 				break;
 			old = MemoryContextSwitchTo(batch_cxt);
-			for (int64 i = 0; i < take; i++)
-				elems[i] = PointerGetDatum(&tids[first + i]);
+			nrows = resolve_rows(&tids[first], (int) take, rows);
+			for (int i = 0; i < nrows; i++)
+				elems[i] = PointerGetDatum(&rows[i]);
 			args[0] = TimestampTzGetDatum(cutoff);
-			args[1] = PointerGetDatum(construct_array(elems, (int) take, TIDOID,
+			args[1] = PointerGetDatum(construct_array(elems, nrows, TIDOID,
 													  sizeof(ItemPointerData), false,
 													  TYPALIGN_SHORT));
 			MemoryContextSwitchTo(old);
 			if (commit_each)
 				batch_commit_async();
-			wa_execute(&batch_stmt, args, NULL, false, SPI_OK_DELETE);
-			deleted += SPI_processed;
+			if (nrows > 0)
+			{
+				wa_execute(&batch_stmt, args, NULL, false, SPI_OK_DELETE);
+				deleted += SPI_processed;
+			}
 			first += take;
 			MemoryContextReset(batch_cxt);
 			if (commit_each)
