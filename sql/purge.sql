@@ -66,6 +66,26 @@ SELECT * FROM dblink('holder', $$SELECT upserted FROM whatsapp_auth.keys_set('ac
 SELECT purge_expired() AS deleted_all_but_the_locked_one;
 SELECT dblink_exec('holder', 'COMMIT');
 SELECT key_type, key_id, value, expires_at IS NULL AS never_expires FROM keys WHERE company_id = 'acme';
+
+-- max_rows counts the keys deleted, not the ones read: a locked key among
+-- the first read is made up for by the next (keys of one expiry: the index
+-- is read on from the last address it gave, not from the start again)
+SELECT upserted FROM keys_set('acme', (SELECT jsonb_build_object('session', jsonb_object_agg(i || '.0', '{}'::jsonb))
+  FROM generate_series(1, 6) i));
+UPDATE keys SET expires_at = now() - interval '1 minute' WHERE company_id = 'acme' AND key_type = 'session';
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT key_id AS locked_key FROM dblink('holder', $$SELECT key_id FROM whatsapp_auth.keys
+  WHERE company_id = 'acme' AND key_type = 'session' ORDER BY ctid LIMIT 1 FOR UPDATE$$) AS t(key_id text) \gset
+SELECT purge_expired(max_rows => 3) AS deleted_three_past_the_locked_one;
+SELECT dblink_exec('holder', 'COMMIT');
+SELECT count(*) AS sessions_left, count(*) FILTER (WHERE key_id = :'locked_key') AS locked_one_kept
+FROM keys WHERE company_id = 'acme' AND key_type = 'session';
+
+-- expired keys rewritten since (an update that keeps the indexed expiry, so
+-- the index still leads to the first row of the chain) are deleted too
+UPDATE keys SET value = '{"rewritten": true}' WHERE company_id = 'acme' AND key_type = 'session';
+SELECT n_tup_hot_upd > 0 AS rewritten_in_place FROM pg_stat_xact_user_tables WHERE relid = 'keys'::regclass;
+SELECT purge_expired() AS deleted_rewritten;
 SELECT dblink_disconnect('holder');
 
 -- errors

@@ -3,9 +3,18 @@
  *	  Deleting expired keys: purge_expired() in one transaction, and the
  *	  procedure purge() that commits between batches (what pg_cron runs).
  *
- * Batches are picked with FOR UPDATE SKIP LOCKED, so a purge never waits
- * for a writer and a key a writer holds is left for the next run; the
- * delete re-checks expiry.  One purge at a time per database: an advisory
+ * The expired keys' row addresses are read from the expires_at index
+ * alone (up to maintenance_work_mem of them at a time, as VACUUM keeps its
+ * dead rows) and sorted, so the batches walk the table in its physical
+ * order, as a plain DELETE's bitmap scan does, instead of one random page
+ * per key; the index never has to step over the rows earlier batches
+ * deleted.  Before each batch its addresses are followed to the rows they
+ * lead to now (page by page, in order), so a key rewritten in place since
+ * it expired is still found.  Each batch locks its rows FOR UPDATE SKIP
+ * LOCKED, so a purge never waits for a writer and a key a writer holds is
+ * left for the next run; the delete re-checks expiry, so a key refreshed
+ * since it was read survives.  A key written during the run that is already expired is left
+ * for the next run too.  One purge at a time per database: an advisory
  * lock, taken without waiting.  Every run writes one purge_log row, and
  * trims the log to whatsapp_auth.purge_log_retention.
  */
@@ -13,14 +22,29 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/itemptr.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "args.h"
@@ -51,18 +75,18 @@ wa_purge_init(void)
 							NULL, NULL, NULL);
 }
 
+/* $2: the batch's row addresses; rows moved or refreshed since are skipped */
 static WaStatement batch_stmt = {
 	.sql = "WITH batch AS ("
-	"  SELECT k.company_id, k.key_type, k.key_id FROM whatsapp_auth.keys k"
-	"  WHERE k.expires_at " WA_OP("<") " $1"
-	"  LIMIT $2 FOR UPDATE SKIP LOCKED)"
-	" DELETE FROM whatsapp_auth.keys k USING batch b"
-	" WHERE k.company_id " WA_OP("=") " b.company_id"
-	" AND k.key_type " WA_OP("=") " b.key_type"
-	" AND k.key_id " WA_OP("=") " b.key_id"
+	"  SELECT k.ctid FROM whatsapp_auth.keys k"
+	"  WHERE k.ctid " WA_OP("=") " ANY ($2) AND k.expires_at " WA_OP("<") " $1"
+	"  FOR UPDATE SKIP LOCKED)"
+	" DELETE FROM whatsapp_auth.keys k"
+	" WHERE k.ctid " WA_OP("=") " ANY (ARRAY(SELECT b.ctid FROM batch b))"
 	" AND k.expires_at " WA_OP("<") " $1",
 	.nargs = 2,
-	.argtypes = {TIMESTAMPTZOID, INT8OID},
+	.argtypes = {TIMESTAMPTZOID, TIDARRAYOID},
+	.cursor_options = WA_GENERIC_PLAN,
 };
 
 static WaStatement count_stmt = {
@@ -167,36 +191,213 @@ count_expired(TimestampTz cutoff, const PurgeArgs *a)
 	return DatumGetInt64(wa_execute_value(&count_stmt, args, nulls, false, &isnull));
 }
 
+/* Where the previous chunk's read of the index stopped. */
+typedef struct IndexPosition
+{
+	bool		valid;
+	TimestampTz expires_at;
+	ItemPointerData tid;
+} IndexPosition;
+
+static int
+tid_cmp(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
+static Oid
+keys_relation(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("whatsapp_auth", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation whatsapp_auth.%s is missing", name);
+	return relid;
+}
+
+/*
+ * Up to max row addresses of keys expired before cutoff, from the
+ * expires_at index without visiting the table, after *pos (in the index's
+ * order: expiry, then address); *pos moves to the last one read.  Returns
+ * how many; fewer than max when the index has no more.  The batches' own
+ * statement checks the caller's privileges and row security on each row;
+ * reading addresses needs SELECT on the table.
+ */
+static int64
+collect_expired(TimestampTz cutoff, IndexPosition *pos, ItemPointer tids, int64 max)
+{
+	Oid			relid = keys_relation("keys");
+	Relation	heap;
+	Relation	index;
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	ScanKeyData keys[2];
+	int			nkeys = 0;
+	ItemPointer tid;
+	int64		n = 0;
+	AclResult	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, "keys");
+
+	heap = table_open(relid, AccessShareLock);
+	index = index_open(keys_relation("keys_expires_at_idx"), AccessShareLock);
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	if (pos->valid)
+		ScanKeyInit(&keys[nkeys++], 1, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
+					TimestampTzGetDatum(pos->expires_at));
+	ScanKeyInit(&keys[nkeys++], 1, BTLessStrategyNumber, F_TIMESTAMPTZ_LT,
+				TimestampTzGetDatum(cutoff));
+
+	scan = index_beginscan(heap, index, snapshot, nkeys, 0);
+	scan->xs_want_itup = true;
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while (n < max && (tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		TimestampTz expires_at = DatumGetTimestampTz(index_getattr(scan->xs_itup, 1,
+																   scan->xs_itupdesc, &isnull));
+
+		/* the previous chunk's last expiry again: only addresses past it */
+		if (pos->valid && expires_at == pos->expires_at &&
+			ItemPointerCompare(tid, &pos->tid) <= 0)
+			continue;
+		tids[n++] = *tid;
+		pos->valid = true;
+		pos->expires_at = expires_at;
+		pos->tid = *tid;
+		CHECK_FOR_INTERRUPTS();
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	return n;
+}
+
+/*
+ * The addresses of the rows the index entries lead to now, visible ones
+ * only: an entry gives the first row of a chain of updates that kept the
+ * indexed expiry (a rewrite of the value), which a fetch by address would
+ * not follow.  In the table's order, one page after the other.  Returns
+ * how many are left in out.
+ */
+static int
+resolve_rows(ItemPointer tids, int n, ItemPointer out)
+{
+	Relation	heap = table_open(keys_relation("keys"), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	IndexFetchTableData *fetch = table_index_fetch_begin(heap);
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		ItemPointerData tid = tids[i];
+		bool		call_again = false;
+		bool		all_dead;
+
+		if (table_index_fetch_tuple(fetch, &tid, snapshot, slot, &call_again, &all_dead))
+			out[m++] = slot->tts_tid;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_index_fetch_end(fetch);
+	UnregisterSnapshot(snapshot);
+	table_close(heap, AccessShareLock);
+	return m;
+}
+
+/*
+ * A batch's commit need not wait for its WAL to reach disk: a crash can
+ * only bring back keys that had expired (invisible to every read), which
+ * the next purge deletes again.  SET LOCAL: it ends with the batch's
+ * transaction, so the run's last transaction (the log row) waits as usual.
+ */
+static void
+batch_commit_async(void)
+{
+	(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+}
+
 /*
  * Delete expired keys batch by batch until none is left or max_rows is
- * reached; commit after each batch when commit_each is set.
+ * reached; commit after each batch when commit_each is set.  Each chunk of
+ * addresses read from the index is sorted, then deleted batch_size at a
+ * time.
  */
 static int64
 delete_expired(TimestampTz cutoff, const PurgeArgs *a, bool commit_each)
 {
 	int64		deleted = 0;
+	int64		chunk_max = Min((int64) maintenance_work_mem * 1024, (int64) MaxAllocSize) /
+		(int64) sizeof(ItemPointerData);
+	IndexPosition pos = {0};
+	ItemPointer tids;
+	ItemPointer rows;
+	Datum	   *elems;
+	MemoryContext batch_cxt;
+
+	if (a->has_max_rows)
+		chunk_max = Min(chunk_max, a->max_rows);
+	chunk_max = Max(chunk_max, 1);
+	/* SPI's procedure context: survives the commits */
+	tids = palloc(chunk_max * sizeof(ItemPointerData));
+	elems = palloc(Min(chunk_max, (int64) a->batch_size) * sizeof(Datum));
+	rows = palloc(Min(chunk_max, (int64) a->batch_size) * sizeof(ItemPointerData));
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "whatsapp_auth purge batch",
+									  ALLOCSET_DEFAULT_SIZES);
 
 	for (;;)
 	{
-		int64		limit = a->batch_size;
-		uint64		batch;
-		Datum		args[2];
+		int64		limit = chunk_max;
+		int64		n;
 
 		if (a->has_max_rows)
 			limit = Min(limit, a->max_rows - deleted);
 		if (limit <= 0)
 			break;
-		args[0] = TimestampTzGetDatum(cutoff);
-		args[1] = Int64GetDatum(limit);
-		wa_execute(&batch_stmt, args, NULL, false, SPI_OK_DELETE);
-		batch = SPI_processed;
-		deleted += batch;
-		if (commit_each)
-			SPI_commit();
-		CHECK_FOR_INTERRUPTS();
-		if (batch < (uint64) limit)
+		n = collect_expired(cutoff, &pos, tids, limit);
+		qsort(tids, n, sizeof(ItemPointerData), tid_cmp);
+
+		for (int64 first = 0; first < n;)
+		{
+			int64		take = Min((int64) a->batch_size, n - first);
+			int			nrows;
+			MemoryContext old;
+			Datum		args[2];
+
+			if (a->has_max_rows)
+				take = Min(take, a->max_rows - deleted);
+			if (take <= 0)
+				break;
+			old = MemoryContextSwitchTo(batch_cxt);
+			nrows = resolve_rows(&tids[first], (int) take, rows);
+			for (int i = 0; i < nrows; i++)
+				elems[i] = PointerGetDatum(&rows[i]);
+			args[0] = TimestampTzGetDatum(cutoff);
+			args[1] = PointerGetDatum(construct_array(elems, nrows, TIDOID,
+													  sizeof(ItemPointerData), false,
+													  TYPALIGN_SHORT));
+			MemoryContextSwitchTo(old);
+			if (commit_each)
+				batch_commit_async();
+			if (nrows > 0)
+			{
+				wa_execute(&batch_stmt, args, NULL, false, SPI_OK_DELETE);
+				deleted += SPI_processed;
+			}
+			first += take;
+			MemoryContextReset(batch_cxt);
+			if (commit_each)
+				SPI_commit();
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (n < limit)
 			break;
 	}
+	MemoryContextDelete(batch_cxt);
 	return deleted;
 }
 
