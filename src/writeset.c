@@ -98,9 +98,13 @@ static WaStatement delete_stmt = {
  * with the call, and nothing outlives the call.
  */
 
-/* The canonical form of value, kept in the set's context only if rebuilt. */
+/*
+ * The canonical form of value, checked in the set's scratch context: value's
+ * own container when it is canonical already, else a rebuild in scratch,
+ * valid until the scratch context is reset.
+ */
 static JsonbContainer *
-canonical_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *len)
+checked_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *len)
 {
 	MemoryContext caller;
 	JsonbContainer *canonical;
@@ -111,15 +115,20 @@ canonical_value(WaWriteSet *set, JsonbValue *value, const WaPath *path, uint32 *
 	caller = MemoryContextSwitchTo(set->scratch);
 	canonical = wa_canonical_container(value, path, len);
 	MemoryContextSwitchTo(caller);
-	if (value->type != jbvBinary || canonical != value->val.binary.data)
-	{
-		JsonbContainer *rebuilt = palloc(*len);
-
-		memcpy(rebuilt, canonical, *len);
-		canonical = rebuilt;
-	}
-	MemoryContextReset(set->scratch);
 	return canonical;
+}
+
+/* A checked value, kept in the set's context if it lives in scratch. */
+static JsonbContainer *
+kept_value(JsonbValue *value, JsonbContainer *canonical, uint32 len)
+{
+	JsonbContainer *kept;
+
+	if (value->type == jbvBinary && canonical == value->val.binary.data)
+		return canonical;
+	kept = palloc(len);
+	memcpy(kept, canonical, len);
+	return kept;
 }
 
 /*
@@ -215,33 +224,24 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	uint32		len = 0;
 
 	wa_check_key_id(key_id, strlen(key_id));
+	if (value != NULL && value->type != jbvNull)
+	{
+		canonical = checked_value(set, value, path, &len);
+		wa_check_value_size(VARHDRSZ + len, path);
+	}
+	wa_stats_bytes_in(len);
 	if (set->spilled)
 	{
-		/* checked and sorted from scratch, nothing kept */
-		MemoryContext caller;
-
-		if (value != NULL && value->type != jbvNull)
-		{
-			if (set->scratch == NULL)
-				set->scratch = AllocSetContextCreate(CurrentMemoryContext,
-													 "whatsapp_auth value check",
-													 ALLOCSET_DEFAULT_SIZES);
-			caller = MemoryContextSwitchTo(set->scratch);
-			canonical = wa_canonical_container(value, path, &len);
-			MemoryContextSwitchTo(caller);
-			wa_check_value_size(VARHDRSZ + len, path);
-		}
+		/* sorted from scratch, nothing kept */
 		spill_write(set, key_type, key_id, canonical, len);
 		if (set->scratch)
 			MemoryContextReset(set->scratch);
-		wa_stats_bytes_in(len);
 		return;
 	}
-	if (value != NULL && value->type != jbvNull)
-	{
-		canonical = canonical_value(set, value, path, &len);
-		wa_check_value_size(VARHDRSZ + len, path);
-	}
+	if (canonical != NULL)
+		canonical = kept_value(value, canonical, len);
+	if (set->scratch)
+		MemoryContextReset(set->scratch);
 
 	if (set->count == set->capacity)
 	{
@@ -255,7 +255,6 @@ wa_writeset_add(WaWriteSet *set, char *key_type, char *key_id,
 	w->key_id = key_id;
 	w->value = canonical;
 	w->value_len = len;
-	wa_stats_bytes_in(len);
 	w->ord = set->count++;
 }
 
