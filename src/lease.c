@@ -27,10 +27,10 @@
  * in ShareLock, which every lease change takes in RowExclusiveLock: one
  * lock, not one per company in the lock table.
  *
- * The fence reads as the table's owner, again like a foreign-key check: a
- * writer needs no privilege on leases (an application role granted before
- * leases existed keeps working), while taking, renewing and releasing a
- * lease run with the caller's privileges.
+ * The fence reads the lease row past privileges and row level security,
+ * again like a foreign-key check: a writer needs no privilege on leases (an
+ * application role granted before leases existed keeps working), while
+ * taking, renewing and releasing a lease run with the caller's privileges.
  *
  * A transaction whose only write is a renew commits asynchronously: losing
  * it in a crash only shortens the lease, which is safe (writes are guarded
@@ -39,6 +39,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
@@ -53,7 +57,10 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -96,14 +103,6 @@ typedef struct LeaseRow
 /* The row for a lease change, locked against direct UPDATEs by hand. */
 static WaStatement row_for_update_stmt = {
 	.sql = "SELECT " LEASE_COLUMNS LEASE_OF_COMPANY " FOR UPDATE",
-	.nargs = 1,
-	.argtypes = {TEXTOID},
-	.cursor_options = WA_GENERIC_PLAN,
-};
-
-/* The row the fence reads, as the table's owner (a plan of its own). */
-static WaStatement fence_row_stmt = {
-	.sql = "SELECT " LEASE_COLUMNS LEASE_OF_COMPANY,
 	.nargs = 1,
 	.argtypes = {TEXTOID},
 	.cursor_options = WA_GENERIC_PLAN,
@@ -363,12 +362,20 @@ lease_is_live(const LeaseRow *row, TimestampTz now)
 	return row->found && !row->released && row->expires_at > now;
 }
 
+/* whatsapp_auth.leases, InvalidOid before the 1.2 catalog. */
+static Oid
+leases_relid(void)
+{
+	Oid			nsp = get_namespace_oid("whatsapp_auth", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("leases", nsp) : InvalidOid;
+}
+
 /* The owner of whatsapp_auth.leases, InvalidOid before the 1.2 catalog. */
 static Oid
 leases_owner(void)
 {
-	Oid			nsp = get_namespace_oid("whatsapp_auth", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid("leases", nsp) : InvalidOid;
+	Oid			relid = leases_relid();
 	HeapTuple	tuple;
 	Oid			owner;
 
@@ -476,11 +483,56 @@ raise_refused(const char *company_id, const LeaseRow *row, bool has_token, int64
  * The fence
  */
 
+/*
+ * The company's lease row, read through the primary key in the latest
+ * committed state, as a foreign-key check reads the row it points to:
+ * without the caller's privileges or row level security (the caller's
+ * company was checked against the session's pinning), and without a
+ * statement of its own, which cost every write more than this read.
+ */
+static void
+fence_row(Oid relid, const char *company_id, LeaseRow *row)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			primary_key = RelationGetPrimaryKeyIndex(rel);
+	ScanKeyData key;
+	Snapshot	snapshot;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	memset(row, 0, sizeof(*row));
+	if (!OidIsValid(primary_key))
+		elog(ERROR, "table whatsapp_auth.leases has no primary key");
+	ScanKeyInit(&key, get_attnum(relid, "company_id"), BTEqualStrategyNumber,
+				F_TEXTEQ, CStringGetTextDatum(company_id));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, primary_key, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+
+		row->found = true;
+		row->holder = TextDatumGetCString(heap_getattr(tuple, get_attnum(relid, "holder"),
+													   desc, &isnull));
+		row->token = DatumGetInt64(heap_getattr(tuple, get_attnum(relid, "lease_token"),
+												desc, &isnull));
+		row->expires_at = DatumGetTimestampTz(heap_getattr(tuple, get_attnum(relid, "expires_at"),
+														   desc, &isnull));
+		row->released_at = DatumGetTimestampTz(heap_getattr(tuple, get_attnum(relid, "released_at"),
+															desc, &isnull));
+		row->released = !isnull;
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+}
+
 void
 wa_lease_fence(const char *company_id, bool has_token, int64 token)
 {
-	Oid			owner = leases_owner();
-	Datum		arg;
+	Oid			relid = leases_relid();
 	LeaseRow	row;
 	TimestampTz now;
 
@@ -490,16 +542,13 @@ wa_lease_fence(const char *company_id, bool has_token, int64 token)
 	 * A library newer than the catalog has no leases table, nothing to
 	 * fence; a standby cannot write (nor take the lock), and says so.
 	 */
-	if (!OidIsValid(owner) || RecoveryInProgress())
+	if (!OidIsValid(relid) || RecoveryInProgress())
 		return;
 
 	if (!holds_all_leases())
 		lock_company_lease(company_id, ShareLock);
 	now = GetCurrentTimestamp();
-	arg = CStringGetTextDatum(company_id);
-	read_as_owner(&fence_row_stmt, owner, &arg, true);
-	lease_row_from_spi(&row);
-	SPI_freetuptable(SPI_tuptable);
+	fence_row(relid, company_id, &row);
 
 	/* its current token writes, the lease live or expired but not taken over */
 	if (has_token && row.found && token == row.token && !row.released)
