@@ -56,8 +56,8 @@
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
-#include "utils/jsonb.h"
 #include "utils/fmgroids.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -503,7 +503,10 @@ fence_row(Oid relid, const char *company_id, LeaseRow *row)
 
 	memset(row, 0, sizeof(*row));
 	if (!OidIsValid(primary_key))
-		elog(ERROR, "table whatsapp_auth.leases has no primary key");
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"whatsapp_auth.leases\" has no primary key"),
+				 errhint("ALTER EXTENSION whatsapp_auth UPDATE, or restore the table's primary key.")));
 	ScanKeyInit(&key, get_attnum(relid, "company_id"), BTEqualStrategyNumber,
 				F_TEXTEQ, CStringGetTextDatum(company_id));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
