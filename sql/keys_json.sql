@@ -41,6 +41,17 @@ SELECT pg_temp.same('many', 'session', ARRAY(SELECT i || '.0' FROM generate_seri
        (SELECT count(*) FROM json_object_keys(keys_get_json('many', 'session',
           ARRAY(SELECT i || '.0' FROM generate_series(0, 1001) i)))) AS found;
 
+-- a character that needs an escape at every offset of a long clean run,
+-- before, across and after each eight-byte word of the scan, next to bytes
+-- of multibyte characters that never need one
+SELECT upserted FROM keys_set('offsets', jsonb_build_object('session', (
+  SELECT jsonb_object_agg(c.n || '.' || o, jsonb_build_object('v',
+           repeat('é', o % 3) || repeat('A', o) || c.ch || repeat('b', 19 - o) || '日', 'k' || c.ch, o))
+  FROM generate_series(0, 19) o,
+       (VALUES (1, chr(1)), (2, chr(31)), (3, '"'), (4, '\'), (5, chr(10)), (6, chr(127)), (7, ' ')) c(n, ch))));
+SELECT pg_temp.same('offsets', 'session', ARRAY(SELECT key_id FROM keys WHERE company_id = 'offsets')) AS every_offset,
+       (SELECT count(*) FROM keys WHERE company_id = 'offsets') AS ids;
+
 -- expired keys, other companies and types, no ids: left out, {} for none
 UPDATE keys SET expires_at = now() - interval '1 second' WHERE company_id = 'acme' AND key_id = '4.0';
 SELECT keys_get_json('acme', 'session', '{4.0,5.0}') AS without_expired,
@@ -60,4 +71,4 @@ SELECT keys_get_json('acme', '', '{1.0}');
 SELECT keys_get('acme', '', '{1.0}');
 \set VERBOSITY default
 
-SELECT session_remove('acme'), session_remove('many');
+SELECT session_remove('acme'), session_remove('many'), session_remove('offsets');
