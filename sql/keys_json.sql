@@ -41,9 +41,9 @@ SELECT pg_temp.same('many', 'session', ARRAY(SELECT i || '.0' FROM generate_seri
        (SELECT count(*) FROM json_object_keys(keys_get_json('many', 'session',
           ARRAY(SELECT i || '.0' FROM generate_series(0, 1001) i)))) AS found;
 
--- a character that needs an escape at every offset of a long clean run,
--- before, across and after each eight-byte word of the scan, next to bytes
--- of multibyte characters that never need one
+-- a character that needs an escape (or, chr(127) and space, does not) at
+-- every offset of a run the printer copies whole, after bytes of multibyte
+-- characters that never need one
 SELECT upserted FROM keys_set('offsets', jsonb_build_object('session', (
   SELECT jsonb_object_agg(c.n || '.' || o, jsonb_build_object('v',
            repeat('é', o % 3) || repeat('A', o) || c.ch || repeat('b', 19 - o) || '日', 'k' || c.ch, o))
