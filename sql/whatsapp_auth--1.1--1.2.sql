@@ -331,3 +331,13 @@ COMMENT ON FUNCTION whatsapp_auth.keys_set_text(text, text, bigint) IS
 	'keys_set with the SignalDataSet as JSON text: the same checks, errors and writes, each value parsed on its own (memory follows the rows, not a tree of the document)';
 
 REVOKE ALL ON FUNCTION whatsapp_auth.keys_set_text(text, text, bigint) FROM PUBLIC;
+
+--
+-- Key values stay in their row up to the size of a page (the library
+-- stores them compressed): each rewrite of a value moved out to TOAST left
+-- its old chunks behind until a vacuum reached the TOAST table, while a
+-- row's old versions are pruned as soon as its page is visited again.
+-- Larger values still go to TOAST.  Rows written before keep their place
+-- until their key is written again.
+--
+ALTER TABLE whatsapp_auth.keys ALTER COLUMN value SET STORAGE MAIN;

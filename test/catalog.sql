@@ -23,9 +23,9 @@ SELECT fact FROM (
 				  obj_description(r.oid, 'pg_class'))
 	  FROM rel r
 	UNION ALL
-	SELECT format('column %s.%s #%s %s not_null=%s default=%s generated=%s collation=%s comment=%s',
+	SELECT format('column %s.%s #%s %s not_null=%s default=%s generated=%s collation=%s storage=%s comment=%s',
 				  r.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-				  pg_get_expr(ad.adbin, ad.adrelid), a.attgenerated, a.attcollation::regcollation,
+				  pg_get_expr(ad.adbin, ad.adrelid), a.attgenerated, a.attcollation::regcollation, a.attstorage,
 				  col_description(r.oid, a.attnum))
 	  FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 	  LEFT JOIN pg_attrdef ad ON ad.adrelid = r.oid AND ad.adnum = a.attnum
