@@ -52,15 +52,15 @@ SELECT keys_get('many', 'session', '{a.0,b.0}') = jsonb_build_object('a.0', smal
 
 -- Compressed values up to a page stay in their row, where a rewrite's old
 -- version is pruned as the page is visited; only a larger one goes to TOAST
+CREATE TEMP TABLE sized AS SELECT pg_temp.session(30) AS mid, pg_temp.session(200) AS page;
 SELECT reltoastrelid::regclass AS toast FROM pg_class WHERE oid = 'whatsapp_auth.keys'::regclass \gset
 SELECT count(DISTINCT chunk_id) AS toasted_before FROM :toast \gset
-SELECT upserted FROM keys_set('rows', jsonb_build_object('session', jsonb_build_object(
-  'mid.0', pg_temp.session(30), 'page.0', pg_temp.session(200))));
-SELECT key_id, pg_column_size(value) > 2100 AS over_a_toast_row, pg_column_size(value) > 8160 AS over_a_page,
-       value = pg_temp.session(CASE key_id WHEN 'mid.0' THEN 30 ELSE 200 END) AS same
-  FROM keys WHERE company_id = 'rows' ORDER BY key_id;
+SELECT upserted FROM sized, keys_set('rows', jsonb_build_object('session', jsonb_build_object('mid.0', mid, 'page.0', page)));
+SELECT k.key_id, pg_column_size(k.value) > 2100 AS over_a_toast_row, pg_column_size(k.value) > 8160 AS over_a_page,
+       k.value = CASE k.key_id WHEN 'mid.0' THEN s.mid ELSE s.page END AS same
+  FROM keys k, sized s WHERE k.company_id = 'rows' ORDER BY k.key_id;
 SELECT count(DISTINCT chunk_id) - :toasted_before AS values_in_toast FROM :toast;
-SELECT keys_get_json('rows', 'session', '{mid.0,page.0}')::jsonb
-         = jsonb_build_object('mid.0', pg_temp.session(30), 'page.0', pg_temp.session(200)) AS read_back;
+SELECT keys_get_json('rows', 'session', '{mid.0,page.0}')::jsonb = jsonb_build_object('mid.0', mid, 'page.0', page) AS read_back
+  FROM sized;
 
 SELECT session_remove(c) FROM unnest('{one,many,imported,typed,rows}'::text[]) c;
