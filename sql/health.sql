@@ -100,6 +100,29 @@ SELECT h ->> 'total_keys' AS exact_for_a_company, h ? 'figures' AS has_figures F
 SET whatsapp_auth.health_sample_rows = 0;
 SELECT h -> 'figures' ->> 'method' AS method, h ->> 'total_keys' AS total_keys FROM health() h;
 RESET whatsapp_auth.health_sample_rows;
+-- the sample's method: one block in every n, one of each stratum of n
+-- blocks, all of its rows, the same blocks for the same seed (on a table of
+-- its own, every block of it full)
+CREATE TEMP TABLE rows_in_blocks AS SELECT g FROM generate_series(1, 50000) g;
+CREATE TEMP TABLE sampled AS
+  SELECT 0 AS seed, (ctid::text::point)[0]::int AS block, count(*) AS n
+    FROM rows_in_blocks TABLESAMPLE block_sample(5) REPEATABLE (0) GROUP BY 1, 2
+  UNION ALL
+  SELECT 1, (ctid::text::point)[0]::int, count(*)
+    FROM rows_in_blocks TABLESAMPLE block_sample(5) REPEATABLE (1) GROUP BY 1, 2;
+SELECT s.seed, count(*) = count(DISTINCT s.block / 5) AS one_block_a_stratum,
+       count(*) BETWEEN b.n / 5 AND b.n / 5 + 1 AS one_in_five,
+       sum(s.n) = (SELECT count(*) FROM rows_in_blocks r WHERE (r.ctid::text::point)[0]::int IN
+                     (SELECT t.block FROM sampled t WHERE t.seed = s.seed)) AS every_row_of_its_blocks
+  FROM sampled s, (SELECT pg_relation_size('rows_in_blocks') / current_setting('block_size')::int AS n) b
+  GROUP BY s.seed, b.n ORDER BY 1;
+SELECT (SELECT array_agg(block ORDER BY block) FROM sampled WHERE seed = 0)
+         = (SELECT array_agg(DISTINCT (ctid::text::point)[0]::int ORDER BY (ctid::text::point)[0]::int)
+              FROM rows_in_blocks TABLESAMPLE block_sample(5) REPEATABLE (0)) AS same_seed_same_blocks,
+       (SELECT array_agg(block ORDER BY block) FROM sampled WHERE seed = 0)
+         <> (SELECT array_agg(block ORDER BY block) FROM sampled WHERE seed = 1) AS another_seed_others,
+       (SELECT count(*) FROM rows_in_blocks TABLESAMPLE block_sample(1)) = 50000 AS one_in_one_is_all;
+SELECT count(*) FROM rows_in_blocks TABLESAMPLE block_sample(0);
 SELECT session_remove('big');
 
 -- errors

@@ -341,3 +341,17 @@ REVOKE ALL ON FUNCTION whatsapp_auth.keys_set_text(text, text, bigint) FROM PUBL
 -- until their key is written again.
 --
 ALTER TABLE whatsapp_auth.keys ALTER COLUMN value SET STORAGE MAIN;
+
+--
+-- health()'s store-wide sample: one block in every n, read with one hash
+-- per block read (the built-in SYSTEM method hashes every block number of
+-- the table, a cost that grows with the store).
+--
+CREATE FUNCTION whatsapp_auth.block_sample(internal)
+RETURNS pg_catalog.tsm_handler
+AS 'MODULE_PATHNAME', 'wa_block_sample_handler'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION whatsapp_auth.block_sample(internal) IS
+	'TABLESAMPLE method: whatsapp_auth.block_sample(n) reads one block in every n (each with probability 1/n, chosen by REPEATABLE''s seed), at a cost that follows the sample, not the table';
+
+REVOKE ALL ON FUNCTION whatsapp_auth.block_sample(internal) FROM PUBLIC;

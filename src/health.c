@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include <limits.h>
+#include <math.h>
 
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -87,8 +88,16 @@ wa_health_init(void)
 							NULL, NULL, NULL);
 }
 #define AGO(i) "(pg_catalog.now() " WA_OP("-") " '" i "'::pg_catalog.interval)"
-#define UPDATED_AFTER(i) "k.updated_at " WA_OP(">") " " AGO(i)
-#define UPDATED_BY(i) "k.updated_at " WA_OP("<=") " " AGO(i)
+
+/*
+ * The age buckets' bounds, computed once: now() minus days is a time zone
+ * computation, which per row was most of the statement's cost.
+ */
+#define AGE_BOUNDS \
+	"ages AS MATERIALIZED (SELECT " AGO("1 day") " AS d1, " AGO("7 days") " AS d7," \
+	"  " AGO("14 days") " AS d14, " AGO("30 days") " AS d30)"
+#define UPDATED_AFTER(b) "k.updated_at " WA_OP(">") " ages." b
+#define UPDATED_BY(b) "k.updated_at " WA_OP("<=") " ages." b
 
 /* A key type's figures over "from" (the keys table as k, filtered or sampled). */
 #define KEY_FIGURES(from) \
@@ -97,12 +106,12 @@ wa_health_init(void)
 	"    pg_catalog.count(*) FILTER (WHERE k.expires_at IS NULL) AS never," \
 	"    pg_catalog.sum(pg_catalog.pg_column_size(k.value)) AS bytes," \
 	"    pg_catalog.max(k.updated_at) AS last_update," \
-	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_AFTER("1 day") ") AS d1," \
-	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("1 day") " AND " UPDATED_AFTER("7 days") ") AS d7," \
-	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("7 days") " AND " UPDATED_AFTER("14 days") ") AS d14," \
-	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("14 days") " AND " UPDATED_AFTER("30 days") ") AS d30," \
-	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("30 days") ") AS older" \
-	"  FROM " from " GROUP BY k.key_type"
+	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_AFTER("d1") ") AS d1," \
+	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("d1") " AND " UPDATED_AFTER("d7") ") AS d7," \
+	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("d7") " AND " UPDATED_AFTER("d14") ") AS d14," \
+	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("d14") " AND " UPDATED_AFTER("d30") ") AS d30," \
+	"    pg_catalog.count(*) FILTER (WHERE " UPDATED_BY("d30") ") AS older" \
+	"  FROM ages, " from " GROUP BY k.key_type"
 
 /* A sample's count scaled by f.scale */
 #define SCALED(x) "pg_catalog.round(s." x "::pg_catalog.float8 " WA_OP("*") " f.scale)::pg_catalog.int8 AS " x
@@ -111,17 +120,17 @@ wa_health_init(void)
 #define EXACT_KEYS(filter) "t AS (" KEY_FIGURES("whatsapp_auth.keys k " filter) ")"
 
 /*
- * About $1 percent of the keys table's blocks: the cost follows the sample,
- * not the table.  The sample's counts are scaled to $2, the planner's
- * estimate of the table's rows (its statistics' density times the table's
- * size now): a ratio estimate, whose error does not depend on how many rows
- * the sampled blocks happened to hold.  The same seed every call picks the
- * same blocks (a smaller percent picks a subset of them), so a monitor's
- * repeated calls find them cached however large the table.  last_update is
- * the newest key of the sample, a lower bound.
+ * One block in every $1 of the keys table (whatsapp_auth.block_sample, whose
+ * cost follows the sample, not the table).  The sample's counts are scaled
+ * to $2, the planner's estimate of the table's rows (its statistics'
+ * density times the table's size now): a ratio estimate, whose error does
+ * not depend on how many rows the sampled blocks happened to hold.  The
+ * same $1 and seed pick the same blocks while the table grows, so a
+ * monitor's repeated calls find them cached however large the table.
+ * last_update is the newest key of the sample, a lower bound.
  */
 #define SAMPLED_KEYS \
-	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE pg_catalog.system (($1)::pg_catalog.float4) REPEATABLE (0)") ")," \
+	"s AS (" KEY_FIGURES("whatsapp_auth.keys k TABLESAMPLE whatsapp_auth.block_sample ($1) REPEATABLE (0)") ")," \
 	" f AS (SELECT $2 " WA_OP("/") " GREATEST(pg_catalog.sum(s.keys), 1)::pg_catalog.float8 AS scale FROM s)," \
 	" t AS (SELECT s.key_type, " SCALED("keys") ", " SCALED("expired") ", " SCALED("never") "," \
 	"   " SCALED("bytes") ", s.last_update, " SCALED("d1") ", " SCALED("d7") "," \
@@ -129,12 +138,12 @@ wa_health_init(void)
 
 /*
  * %1$s defines t (a key type's figures: exact, or scaled from a sample);
- * %2$s filters creds (a company, or nothing); %3$s counts companies; %4$s
+ * %2$s selects creds' figures (n, last_update); %3$s counts companies; %4$s
  * says how the figures were made (an object merged into the document).
  * Returns the document without status/reasons, and the figures the rules use.
  */
 #define HEALTH_SQL \
-	"WITH %1$s," \
+	"WITH " AGE_BOUNDS ", %1$s," \
 	" tot AS (" \
 	"  SELECT COALESCE(pg_catalog.sum(t.keys), 0)::pg_catalog.int8 AS keys," \
 	"    COALESCE(pg_catalog.sum(t.expired), 0)::pg_catalog.int8 AS expired," \
@@ -148,8 +157,7 @@ wa_health_init(void)
 	"      '7-14d', COALESCE(pg_catalog.sum(t.d14), 0), '14-30d', COALESCE(pg_catalog.sum(t.d30), 0)," \
 	"      '>30d', COALESCE(pg_catalog.sum(t.older), 0)) AS buckets" \
 	"  FROM t)," \
-	" c AS (SELECT pg_catalog.count(*) AS n, pg_catalog.max(k.updated_at) AS last_update" \
-	"       FROM whatsapp_auth.creds k %2$s)," \
+	" c AS (%2$s)," \
 	" p AS (SELECT l.* FROM whatsapp_auth.purge_log l ORDER BY l.id DESC LIMIT 1)" \
 	" SELECT pg_catalog.jsonb_build_object(" \
 	"    'companies', %3$s," \
@@ -166,6 +174,18 @@ wa_health_init(void)
 	" FROM tot, c"
 
 #define TENANT_FILTER "WHERE k.company_id " WA_OP("=") " $1"
+#define CREDS_FIGURES(filter) \
+	"SELECT pg_catalog.count(*) AS n, pg_catalog.max(k.updated_at) AS last_update" \
+	" FROM whatsapp_auth.creds k " filter
+/*
+ * Companies counted through creds' primary key (an index-only scan, one
+ * small entry a company, not a row of a document each); the newest creds
+ * write is the newest of the same one block in every $1.
+ */
+#define SAMPLED_CREDS \
+	"SELECT (SELECT pg_catalog.count(*) FROM whatsapp_auth.creds) AS n," \
+	" (SELECT pg_catalog.max(k.updated_at) FROM whatsapp_auth.creds k" \
+	"  TABLESAMPLE whatsapp_auth.block_sample ($1) REPEATABLE (0)) AS last_update"
 #define TENANT_COMPANIES "((c.n " WA_OP("+") " tot.keys) " WA_OP(">") " 0)::pg_catalog.int4"
 #define TENANT_FIGURES "'{}'::pg_catalog.jsonb"
 #define STORE_COMPANIES \
@@ -179,10 +199,10 @@ wa_health_init(void)
 #define SAMPLED_FIGURES \
 	"pg_catalog.jsonb_build_object('figures', pg_catalog.jsonb_build_object(" \
 	"  'method', 'sample', 'as_of', pg_catalog.now()," \
-	"  'sample_percent', pg_catalog.round(($1)::pg_catalog.numeric, 4)," \
+	"  'sample_percent', pg_catalog.round(100::pg_catalog.numeric " WA_OP("/") " $1, 4)," \
 	"  'sampled_keys', (SELECT COALESCE(pg_catalog.sum(s.keys), 0) FROM s)," \
 	"  'estimated', pg_catalog.jsonb_build_array('total_keys', 'expired_keys'," \
-	"    'never_expiring_keys', 'keys_by_type', 'age_buckets', 'last_key_update')," \
+	"    'never_expiring_keys', 'keys_by_type', 'age_buckets', 'last_key_update', 'last_creds_update')," \
 	"  'total_from_statistics_of', (SELECT GREATEST(a.last_vacuum, a.last_autovacuum," \
 	"     a.last_analyze, a.last_autoanalyze) FROM pg_catalog.pg_stat_all_tables a" \
 	"     WHERE a.relid " WA_OP("=") " 'whatsapp_auth.keys'::pg_catalog.regclass)," \
@@ -221,7 +241,7 @@ typedef struct Verdict
 /* The texts are filled in on first use, from HEALTH_SQL. */
 static WaStatement tenant_stmt = {.nargs = 1, .argtypes = {TEXTOID}};
 static WaStatement store_stmt = {.nargs = 0};
-static WaStatement store_sample_stmt = {.nargs = 2, .argtypes = {FLOAT8OID, FLOAT8OID}};
+static WaStatement store_sample_stmt = {.nargs = 2, .argtypes = {INT4OID, FLOAT8OID}};
 
 typedef enum HealthScope
 {
@@ -242,21 +262,21 @@ health_statement(HealthScope scope)
 			if (stmt->sql == NULL)
 				stmt->sql = MemoryContextStrdup(TopMemoryContext,
 												psprintf(HEALTH_SQL, EXACT_KEYS(TENANT_FILTER),
-														 TENANT_FILTER, TENANT_COMPANIES,
+														 CREDS_FIGURES(TENANT_FILTER), TENANT_COMPANIES,
 														 TENANT_FIGURES));
 			break;
 		case HEALTH_STORE:
 			stmt = &store_stmt;
 			if (stmt->sql == NULL)
 				stmt->sql = MemoryContextStrdup(TopMemoryContext,
-												psprintf(HEALTH_SQL, EXACT_KEYS(""), "",
+												psprintf(HEALTH_SQL, EXACT_KEYS(""), CREDS_FIGURES(""),
 														 STORE_COMPANIES, STORE_EXACT_FIGURES));
 			break;
 		default:
 			stmt = &store_sample_stmt;
 			if (stmt->sql == NULL)
 				stmt->sql = MemoryContextStrdup(TopMemoryContext,
-												psprintf(HEALTH_SQL, SAMPLED_KEYS, "",
+												psprintf(HEALTH_SQL, SAMPLED_KEYS, SAMPLED_CREDS,
 														 SAMPLED_COMPANIES, SAMPLED_FIGURES));
 			break;
 	}
@@ -311,10 +331,11 @@ collect_figures(const char *company_id, HealthFigures *f)
 		scope = HEALTH_STORE;
 		if (rows > health_sample_rows)
 		{
-			double		percent = 100.0 * health_sample_rows / rows;
+			/* a whole number, so that the blocks stay while the table grows */
+			double		every = ceil(rows / health_sample_rows);
 
 			scope = HEALTH_STORE_SAMPLE;
-			args[0] = Float8GetDatum(percent);
+			args[0] = Int32GetDatum((int32) Min(every, (double) PG_INT32_MAX));
 			args[1] = Float8GetDatum(rows);
 		}
 	}

@@ -5,7 +5,7 @@
 -- lease grants to hold a lease and write with its token, and the fence of
 -- a write needs no privilege on leases (roles granted before 1.2 work).
 BEGIN;
-SELECT plan(100);
+SELECT plan(102);
 
 SELECT schema_privs_are('whatsapp_auth', 'public', ARRAY[]::text[], 'PUBLIC has no privilege on the schema');
 SELECT table_privs_are('whatsapp_auth', t, 'public', ARRAY[]::text[], 'PUBLIC has no privilege on ' || t)
@@ -164,6 +164,10 @@ UPDATE whatsapp_auth.keys SET expires_at = now() - interval '1 hour' WHERE compa
 SET LOCAL ROLE wa_tap_ops;
 SELECT is(whatsapp_auth.health('tap_app')->>'total_keys', '1', 'the operations grants are enough for health(company)');
 SELECT lives_ok($$SELECT whatsapp_auth.health()$$, 'and for health()');
+SET LOCAL whatsapp_auth.health_sample_rows = 1;
+SELECT is(whatsapp_auth.health()->'figures'->>'method', 'sample',
+  'and for health() from a sample (no grant on its TABLESAMPLE method)');
+RESET whatsapp_auth.health_sample_rows;
 SELECT is(whatsapp_auth.purge_expired(dry_run => true), 1::bigint, 'and for a dry run');
 SELECT is(whatsapp_auth.purge_expired(), 1::bigint, 'and for purge_expired()');
 SELECT lives_ok($$CALL whatsapp_auth.purge()$$, 'and for CALL purge()');
