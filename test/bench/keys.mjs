@@ -183,6 +183,51 @@ const sendsValue = {
   },
 }
 
+// The store that finds the extension's rows and sends nothing back: the
+// least any store reading this table pays (a round trip with the call's
+// parameters, the primary key probe and the row's visibility and expiry),
+// then the same parse and revive as the others, from Node's memory.  It
+// writes nothing: it reads the rows the extension wrote in the same round
+// (its companies' names mapped to the extension's).
+const findsRow = {
+  name: 'finds the row',
+  set: async () => {},
+  // the replay reads one id a call: a plain equality, whose generic plan
+  // the server keeps (with = ANY it would plan every call)
+  async get(db, company, type, [id, ...more]) {
+    if (more.length) throw new Error('finds the row reads one id a call')
+    const { rows } = await db.query({
+      name: 'finds_row',
+      text: `SELECT k.key_id FROM whatsapp_auth.keys k WHERE k.company_id = $1 AND k.key_type = $2
+             AND k.key_id = $3 AND (k.expires_at IS NULL OR k.expires_at > now())`,
+      values: [company.replace('finds_the_row', 'extension'), type, id],
+    })
+    const out = {}
+    for (const r of rows) out[r.key_id] = reviveCanonical(JSON.parse(canonicalText.get(`${type}/${r.key_id}`)))
+    return out
+  },
+}
+
+// The leanest SQL a store could read this table's values with: one
+// prepared SELECT of the one stored jsonb by its primary key (printed by
+// the server's own jsonb output), then the same parse and revive as the
+// extension's.  What any store pays to get a value of this table across;
+// like the store above it reads the extension's rows of the same round.
+const readsValue = {
+  name: 'reads the value',
+  set: async () => {},
+  async get(db, company, type, [id, ...more]) {
+    if (more.length) throw new Error('reads the value reads one id a call')
+    const { rows } = await db.query({
+      name: 'reads_value',
+      text: `SELECT k.value::text AS v FROM whatsapp_auth.keys k WHERE k.company_id = $1 AND k.key_type = $2
+             AND k.key_id = $3 AND (k.expires_at IS NULL OR k.expires_at > now())`,
+      values: [company.replace('reads_the_value', 'extension'), type, id],
+    })
+    return rows.length ? { [id]: reviveCanonical(JSON.parse(rows[0].v)) } : {}
+  },
+}
+
 // --- helpers --------------------------------------------------------------
 
 const ms = () => Number(process.hrtime.bigint()) / 1e6
@@ -499,7 +544,7 @@ if (process.env.BENCH_READS_ONLY) {
 const tenants = Number(process.env.BENCH_TENANTS ?? 20)
 // untimed: Node's JIT and the pool's prepared statements warm up on each
 // store's code path, or the first store measured would pay for it
-const replayStores = [extension, client, floor, floorSerializing, commitOnly, sendsValue]
+const replayStores = [extension, client, floor, floorSerializing, commitOnly, sendsValue, findsRow, readsValue]
 for (const store of replayStores) await replay(store, tenantsOf(`warm_${store.name.replace(/\W/g, '_')}_`, 4))
 console.log(`replay: ${tenants} companies, pool of 4, median of ${process.env.BENCH_ROUNDS ?? 3} rounds`)
 // the stores take turns, round after round, each on companies of its own;
@@ -514,7 +559,7 @@ const medianReplay = (store) => {
   const runs = replays.get(store)
   return { writesPerS: median(runs.map((x) => x.writesPerS)), readsPerS: median(runs.map((x) => x.readsPerS ?? 0)) }
 }
-const [ext, cli, flo, fls, com, snd] = replayStores.map(medianReplay)
+const [ext, cli, flo, fls, com, snd, fnd, rdv] = replayStores.map(medianReplay)
 // every store that reads must have read back the same keys, or the figures compare nothing
 const found = replayStores.filter((s) => s.get).map((s) => replays.get(s).map((x) => x.found).join('/'))
 console.log(`replay reads found (per round): ${found.join(' | ')}`)
@@ -532,6 +577,10 @@ report('replay reads, a store that reads nothing (a round trip, then the client 
 report('replay reads, extension vs that store (keys/s)', ext.readsPerS, com.readsPerS, 'keys/s', '')
 report('replay reads, a store that reads nothing but sends as many bytes as the value vs the store that reads nothing (keys/s): no store answering in this JSON can reach that store by more', snd.readsPerS, com.readsPerS, 'keys/s', 'bound')
 report('replay reads, extension vs the store that sends the value (keys/s)', ext.readsPerS, snd.readsPerS, 'keys/s', '')
+report('replay reads, a store that finds the row and sends nothing vs the store that reads nothing (keys/s): no store reading this table can reach that store by more', fnd.readsPerS, com.readsPerS, 'keys/s', 'bound')
+report('replay reads, extension vs the store that finds the row (keys/s)', ext.readsPerS, fnd.readsPerS, 'keys/s', '')
+report('replay reads, a store that reads the stored value with one plain prepared SELECT vs the store that reads nothing (keys/s): no store reading this table\'s values through SQL can reach that store by more', rdv.readsPerS, com.readsPerS, 'keys/s', 'bound')
+report('replay reads, extension vs the store that reads the value with one plain SELECT (keys/s)', ext.readsPerS, rdv.readsPerS, 'keys/s', '')
 
 // how many of the replay's updates were HOT (no new index entries)
 await new Promise((resolve) => setTimeout(resolve, 1500)) // backends report their counts when idle
