@@ -183,50 +183,39 @@ const sendsValue = {
   },
 }
 
-// The store that finds the extension's rows and sends nothing back: the
-// least any store reading this table pays (a round trip with the call's
-// parameters, the primary key probe and the row's visibility and expiry),
-// then the same parse and revive as the others, from Node's memory.  It
-// writes nothing: it reads the rows the extension wrote in the same round
-// (its companies' names mapped to the extension's).
-const findsRow = {
-  name: 'finds the row',
-  set: async () => {},
-  // the replay reads one id a call: a plain equality, whose generic plan
-  // the server keeps (with = ANY it would plan every call)
-  async get(db, company, type, [id, ...more]) {
-    if (more.length) throw new Error('finds the row reads one id a call')
-    const { rows } = await db.query({
-      name: 'finds_row',
-      text: `SELECT k.key_id FROM whatsapp_auth.keys k WHERE k.company_id = $1 AND k.key_type = $2
-             AND k.key_id = $3 AND (k.expires_at IS NULL OR k.expires_at > now())`,
-      values: [company.replace('finds_the_row', 'extension'), type, id],
-    })
-    const out = {}
-    for (const r of rows) out[r.key_id] = reviveCanonical(JSON.parse(canonicalText.get(`${type}/${r.key_id}`)))
-    return out
-  },
+// Two stores reading the rows the extension wrote in the same round (their
+// companies' names mapped to the extension's), writing nothing, one id a
+// call (a plain equality, whose generic plan the server keeps; with = ANY
+// it plans every call).  `column` is what the server sends back, `answer`
+// the client's value from it.
+const extensionRowsReader = (name, column, answer) => {
+  const prefix = name.replace(/\W/g, '_')
+  return {
+    name,
+    set: async () => {},
+    async get(db, company, type, [id, ...more]) {
+      if (more.length) throw new Error(`${name}: one id a call`)
+      const { rows } = await db.query({
+        name: prefix,
+        text: `SELECT ${column} AS v FROM whatsapp_auth.keys k WHERE k.company_id = $1 AND k.key_type = $2
+               AND k.key_id = $3 AND (k.expires_at IS NULL OR k.expires_at > now())`,
+        values: [company.replace(prefix, 'extension'), type, id],
+      })
+      return rows.length ? { [id]: answer(type, id, rows[0].v) } : {}
+    },
+  }
 }
-
-// The leanest SQL a store could read this table's values with: one
-// prepared SELECT of the one stored jsonb by its primary key (printed by
-// the server's own jsonb output), then the same parse and revive as the
-// extension's.  What any store pays to get a value of this table across;
-// like the store above it reads the extension's rows of the same round.
-const readsValue = {
-  name: 'reads the value',
-  set: async () => {},
-  async get(db, company, type, [id, ...more]) {
-    if (more.length) throw new Error('reads the value reads one id a call')
-    const { rows } = await db.query({
-      name: 'reads_value',
-      text: `SELECT k.value::text AS v FROM whatsapp_auth.keys k WHERE k.company_id = $1 AND k.key_type = $2
-             AND k.key_id = $3 AND (k.expires_at IS NULL OR k.expires_at > now())`,
-      values: [company.replace('reads_the_value', 'extension'), type, id],
-    })
-    return rows.length ? { [id]: reviveCanonical(JSON.parse(rows[0].v)) } : {}
-  },
-}
+// The least any store reading this table pays: the round trip with the
+// call's parameters, the primary key probe and the row's visibility and
+// expiry, nothing sent back; then the same parse and revive as the
+// others, from Node's memory.
+const findsRow = extensionRowsReader('finds the row', 'true',
+  (type, id) => reviveCanonical(JSON.parse(canonicalText.get(`${type}/${id}`))))
+// The leanest SQL a store could read this table's values with: the stored
+// jsonb printed by the server's own output, then the extension's parse and
+// revive.
+const readsValue = extensionRowsReader('reads the value', 'k.value::text',
+  (type, id, text) => reviveCanonical(JSON.parse(text)))
 
 // --- helpers --------------------------------------------------------------
 
