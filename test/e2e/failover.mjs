@@ -112,8 +112,17 @@ function processTree(pid) {
 // after its postmaster could hold a client's connection forever.  (Not
 // frozen first: runuser stops itself when its child stops, and would then
 // never reap the killed keeper.)
+// A process listed before (a backend, a keeper's helper) may have exited
+// since: it is gone already, which is what the kill is for.
+function killProcess(pid) {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch (e) {
+    if (e.code !== 'ESRCH') throw e
+  }
+}
 const killAt = Date.now()
-for (const pid of victims.flatMap(processTree)) process.kill(pid, 'SIGKILL')
+for (const pid of new Set(victims.flatMap(processTree))) killProcess(pid)
 const ackedAtKill = { ...run.acked }
 const inFlightAtKill = run.inFlight.size
 
