@@ -248,34 +248,61 @@ const tenantsOf = (prefix, n) => Array.from({ length: n }, (_, i) => `${prefix}$
 
 // --- workloads --------------------------------------------------------------
 
-async function replay(store, tenants) {
-  const t0 = ms()
-  if (store === floor) {
-    const prepared = session.writes.map((w) => floor.prepare(w))
-    await forTenants(tenants, async (db, t) => { for (const rows of prepared) await floor.setPrepared(db, t, rows) })
-  } else {
-    await forTenants(tenants, async (db, t) => { for (const w of session.writes) await store.set(db, t, w) })
+// The replay, every store on companies of its own, the stores taking
+// turns through the write stream and then through the reads, a slice at a
+// time (REPLAY_SLICE writes or reads of each company), the first store of
+// each slice the next one: this machine's speed drifts between minutes by
+// more than the stores differ, and replayed one after the other each
+// store's figure was its own minute's.  A store's time is the sum of its
+// slices.  Returns, per store, keys written and read a second.
+const REPLAY_SLICE = Number(process.env.BENCH_REPLAY_SLICE ?? 250)
+const slices = (xs) => Array.from({ length: Math.ceil(xs.length / REPLAY_SLICE) },
+  (_, i) => xs.slice(i * REPLAY_SLICE, (i + 1) * REPLAY_SLICE))
+async function inTurns(stores, parts, work) {
+  const spent = new Map(stores.map((s) => [s, 0]))
+  for (const [i, part] of parts.entries()) {
+    for (let k = 0; k < stores.length; k++) {
+      const store = stores[(i + k) % stores.length]
+      const t0 = ms()
+      await work(store, part)
+      spent.set(store, spent.get(store) + ms() - t0)
+    }
   }
-  const writeMs = ms() - t0
-  const written = tenants.length * session.writes.reduce((n, w) => n + keyCount(w), 0)
-  if (!store.get) return { writesPerS: written / writeMs * 1000 }
+  return spent
+}
+async function replay(stores, companiesOf) {
+  const prepared = session.writes.map((w) => floor.prepare(w))
+  const writeParts = slices(session.writes.map((w, i) => [w, prepared[i]]))
+  const writeMs = await inTurns(stores, writeParts, (store, part) =>
+    forTenants(companiesOf(store), async (db, t) => {
+      for (const [w, rows] of part) {
+        if (store === floor) await floor.setPrepared(db, t, rows)
+        else await store.set(db, t, w)
+      }
+    }))
+  const written = session.writes.reduce((n, w) => n + keyCount(w), 0)
+  const readers = stores.filter((s) => s.get)
   // untimed: statistics that know these companies, as a server's have for
   // its accounts.  Without them the client-side store's plan for a company
   // newer than its last ANALYZE walks its company_id index and filters the
   // company's every key, a trap of its schema this bench does not count.
-  if (store.table) await pool.query(`ANALYZE ${store.table}`)
+  for (const table of new Set(readers.map((s) => s.table).filter(Boolean))) await pool.query(`ANALYZE ${table}`)
 
   const ids = Object.entries(session.keys).flatMap(([type, m]) => Object.keys(m).map((id) => [type, id]))
-  const t1 = ms()
-  let found = 0
-  await forTenants(tenants, async (db, t) => {
-    for (const [type, id] of ids) {
-      const got = Object.keys(await store.get(db, t, type, [id])).length
-      found += got // (found += await ... would read found before the await: lost counts)
-    }
-  })
-  const readMs = ms() - t1
-  return { writesPerS: written / writeMs * 1000, readsPerS: (tenants.length * ids.length) / readMs * 1000, found }
+  const found = new Map(readers.map((s) => [s, 0]))
+  const readMs = await inTurns(readers, slices(ids), (store, part) =>
+    forTenants(companiesOf(store), async (db, t) => {
+      for (const [type, id] of part) {
+        const got = Object.keys(await store.get(db, t, type, [id])).length
+        found.set(store, found.get(store) + got)
+      }
+    }))
+  return new Map(stores.map((s) => {
+    const n = companiesOf(s).length
+    const result = { writesPerS: n * written / writeMs.get(s) * 1000 }
+    if (s.get) Object.assign(result, { readsPerS: n * ids.length / readMs.get(s) * 1000, found: found.get(s) })
+    return [s, result]
+  }))
 }
 
 function bulkData(n) {
@@ -534,15 +561,18 @@ const tenants = Number(process.env.BENCH_TENANTS ?? 20)
 // untimed: Node's JIT and the pool's prepared statements warm up on each
 // store's code path, or the first store measured would pay for it
 const replayStores = [extension, client, floor, floorSerializing, commitOnly, sendsValue, findsRow, readsValue]
-for (const store of replayStores) await replay(store, tenantsOf(`warm_${store.name.replace(/\W/g, '_')}_`, 4))
+const storeTenants = (prefix, n) => (store) => tenantsOf(`${prefix}${store.name.replace(/\W/g, '_')}_`, n)
+await replay(replayStores, storeTenants('warm_', 4))
 console.log(`replay: ${tenants} companies, pool of 4, median of ${process.env.BENCH_ROUNDS ?? 3} rounds`)
-// the stores take turns, round after round, each on companies of its own;
-// medians of the rounds, so that one slow moment of the disk does not decide
+// each round a replay of every store (in turns, above) on companies of its
+// own; medians of the rounds, so that one slow moment of the disk does not
+// decide
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const replays = new Map(replayStores.map((s) => [s, []]))
 for (let r = 0; r < rounds; r++) {
   await settle()
-  for (const [store, runs] of replays) runs.push(await replay(store, tenantsOf(`${store.name.replace(/\W/g, '_')}${r}_`, tenants)))
+  const round = await replay(replayStores, storeTenants(`r${r}_`, tenants))
+  for (const [store, runs] of replays) runs.push(round.get(store))
 }
 const medianReplay = (store) => {
   const runs = replays.get(store)
