@@ -18,6 +18,8 @@ WA_PRELOAD=${WA_PRELOAD:-pg_cron}
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 
 say() { printf '\n== %s\n' "$*"; }
+# psql for scripts: no psqlrc, values only, the first error stops it
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # PostgreSQL refuses to run as root: as root, the cluster belongs to postgres.
 as_cluster_owner() {
