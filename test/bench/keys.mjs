@@ -33,8 +33,11 @@ const extension = {
     if (text.length >= 65536) await db.query({ name: 'wa_keys_set_text', text: 'SELECT whatsapp_auth.keys_set_text($1, $2)', values: [company, text] })
     else await db.query({ name: 'wa_keys_set', text: 'SELECT whatsapp_auth.keys_set($1, $2)', values: [company, text] })
   },
+  // as the adapter: one id as a text parameter, more as an array
   async get(db, company, type, ids) {
-    const { rows } = await db.query({ name: 'wa_keys_get_json', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', values: [company, type, ids] })
+    const { rows } = ids.length === 1
+      ? await db.query({ name: 'wa_keys_get_json_one', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, ARRAY[$3::text])::text AS v', values: [company, type, ids[0]] })
+      : await db.query({ name: 'wa_keys_get_json', text: 'SELECT whatsapp_auth.keys_get_json($1, $2, $3)::text AS v', values: [company, type, ids] })
     return reviveCanonical(JSON.parse(rows[0].v))
   },
 }
